@@ -1,0 +1,69 @@
+# mlship: every CI step is a target here; workflows only call `make <target>`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-print-directory
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.mlship-synced
+PYTHON ?= python3
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+PYTEST_ARGS ?=
+
+# Offline and quiet: no tool in the stack sends usage analytics.
+export DO_NOT_TRACK := 1
+export BENTOML_DO_NOT_TRACK := true
+export DVC_NO_ANALYTICS := 1
+export ITERATIVE_DO_NOT_TRACK := 1
+export DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY := 1
+export PATH := $(abspath $(BIN)):$(PATH)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help
+help: ## show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || { echo "installing uv"; $(PYTHON) -m pip install --quiet 'uv>=0.5,<1'; }
+	$(UV) sync --frozen
+	@touch $@
+
+.PHONY: setup
+setup: $(STAMP) ## create or refresh .venv from uv.lock (idempotent)
+
+.PHONY: lock
+lock: ## re-resolve uv.lock after editing pyproject.toml
+	$(UV) lock
+
+.PHONY: repro
+repro: $(STAMP) ## reproduce the DVC pipeline (only stages whose inputs changed)
+	dvc repro
+
+.PHONY: run
+run: repro ## the main job: set up, reproduce the pipeline, print the metrics
+	@mlship summary
+
+.PHONY: test
+test: $(STAMP) ## run the whole test suite (fails if no test ran)
+	pytest $(PYTEST_ARGS)
+
+.PHONY: check
+check: $(STAMP) ## lint, format check, strict types, file hygiene (the same hooks as pre-commit)
+	pre-commit run --all-files --show-diff-on-failure
+
+.PHONY: fmt
+fmt: $(STAMP) ## apply ruff fixes and formatting
+	ruff check --fix .
+	ruff format .
+
+.PHONY: hooks
+hooks: $(STAMP) ## install the pre-commit hooks and run them on every file
+	pre-commit install
+	pre-commit run --all-files
+
+.PHONY: clean
+clean: ## remove pipeline outputs, caches and the environment
+	rm -rf data/raw data/processed models metrics.json plots reports .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+	rm -rf $(VENV)

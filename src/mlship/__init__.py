@@ -1,0 +1,1 @@
+"""mlship: GitOps CI/CD for machine-learning models."""

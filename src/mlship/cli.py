@@ -1,0 +1,126 @@
+"""``mlship <command>``: the single entry point used by ``dvc.yaml``, the Makefile and the workflows.
+
+Each command is a thin shell around a pure function; heavy libraries are imported only by the command
+that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mlship import telemetry
+from mlship.config import DEFAULT_PARAMS_PATH, ConfigError, Params, load_params, params_json_schema
+
+Handler = Callable[[argparse.Namespace, Params], int]
+
+
+class UsageError(RuntimeError):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _config(args: argparse.Namespace, params: Params) -> int:
+    if args.schema:
+        print(json.dumps(params_json_schema(), indent=2))
+    else:
+        print(json.dumps(params.model_dump(mode="json"), indent=2))
+    return 0
+
+
+def _ingest(args: argparse.Namespace, params: Params) -> int:
+    from mlship.data import ingest
+
+    digest = ingest.run(params.data, params.paths.raw)
+    print(f"ingest: {params.paths.raw} (sha256 {digest})")
+    return 0
+
+
+def _validate(args: argparse.Namespace, params: Params) -> int:
+    from mlship.data import validate
+
+    report = params.paths.reports / "validation.json"
+    result = validate.run(params.paths.raw, params.paths.validated, report)
+    print(f"validate: {result.rows} rows, 0 violations -> {params.paths.validated}")
+    return 0
+
+
+def _split(args: argparse.Namespace, params: Params) -> int:
+    from mlship.data import split
+
+    n_train, n_test = split.run(params.split, params.paths.validated, params.paths.train, params.paths.test)
+    print(f"split: {n_train} train rows, {n_test} test rows")
+    return 0
+
+
+def _train(args: argparse.Namespace, params: Params) -> int:
+    from mlship import train
+
+    train.run(params.model, params.paths.train, params.paths.model)
+    print(f"train: {params.model.estimator} -> {params.paths.model}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, params: Params) -> int:
+    from mlship import evaluate
+
+    evaluation = evaluate.run(
+        params.evaluate, params.paths.model, params.paths.test, params.paths.metrics, params.paths.plots
+    )
+    overall = evaluation.metrics["overall"]
+    print(f"evaluate: roc_auc={overall['roc_auc']:.4f} -> {params.paths.metrics}")
+    return 0
+
+
+def _summary(args: argparse.Namespace, params: Params) -> int:
+    from mlship import summary
+
+    print(summary.render(params.paths.metrics))
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Handler]] = {
+    "config": ("print the parsed parameters (or their JSON schema with --schema)", _config),
+    "ingest": ("materialize the raw data from the configured source and verify its sha256", _ingest),
+    "validate": ("check the raw data against the schema; fail naming column, rule and count", _validate),
+    "split": ("seeded, stratified train/test split", _split),
+    "train": ("fit the model pipeline and save it", _train),
+    "evaluate": ("metrics overall and per sensitive slice, plus plot data", _evaluate),
+    "summary": ("print a short table of the current metrics", _summary),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlship", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--params", type=Path, default=DEFAULT_PARAMS_PATH, help="parameters file (default: params.yaml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, _) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if name == "config":
+            sub.add_argument("--schema", action="store_true", help="print the JSON schema of params.yaml")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    telemetry.disable()
+    args = build_parser().parse_args(argv)
+    if args.command == "config" and args.schema:
+        print(json.dumps(params_json_schema(), indent=2))
+        return 0
+    try:
+        params = load_params(args.params)
+        return COMMANDS[args.command][1](args, params)
+    except ConfigError as error:
+        print(f"mlship: configuration error: {error}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as error:
+        print(f"mlship {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Typed configuration: ``params.yaml`` parsed once into frozen pydantic models.
+
+No other module opens ``params.yaml``. The CLI loads it once and hands each stage the slice it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_PARAMS_PATH = Path("params.yaml")
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex sha256")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Paths(_Frozen):
+    """Where each stage reads and writes; ``dvc.yaml`` interpolates the same keys."""
+
+    raw: Path
+    validated: Path
+    train: Path
+    test: Path
+    model: Path
+    metrics: Path
+    plots: Path
+    reports: Path
+
+
+class PackageSource(_Frozen):
+    """A file shipped inside an installed Python distribution (the default data)."""
+
+    kind: Literal["package"]
+    package: str
+    path: str
+    sha256: Sha256
+
+
+class FileSource(_Frozen):
+    """A file in the repository, e.g. tracked with ``dvc add`` or ``dvc import-url``."""
+
+    kind: Literal["file"]
+    path: Path
+    sha256: Sha256
+
+
+class DataConfig(_Frozen):
+    source: Annotated[PackageSource | FileSource, Field(discriminator="kind")]
+
+
+class SplitConfig(_Frozen):
+    test_size: float = Field(gt=0.0, lt=1.0)
+    seed: int = Field(ge=0)
+    stratify: bool = True
+
+
+class HistGradientBoostingParams(_Frozen):
+    learning_rate: float = Field(gt=0.0, le=1.0)
+    max_iter: int = Field(ge=1)
+    max_leaf_nodes: int = Field(ge=2)
+    min_samples_leaf: int = Field(ge=1)
+    l2_regularization: float = Field(ge=0.0)
+
+
+class LogisticRegressionParams(_Frozen):
+    C: float = Field(gt=0.0)
+    max_iter: int = Field(ge=1)
+
+
+class ModelConfig(_Frozen):
+    estimator: Literal["hist_gradient_boosting", "logistic_regression"]
+    seed: int = Field(ge=0)
+    hist_gradient_boosting: HistGradientBoostingParams
+    logistic_regression: LogisticRegressionParams
+
+
+class EvaluateConfig(_Frozen):
+    threshold: float = Field(gt=0.0, lt=1.0)
+    calibration_bins: int = Field(ge=2, le=100)
+
+
+class Params(_Frozen):
+    """The whole of ``params.yaml``."""
+
+    paths: Paths
+    data: DataConfig
+    split: SplitConfig
+    model: ModelConfig
+    evaluate: EvaluateConfig
+
+
+class ConfigError(ValueError):
+    """``params.yaml`` is missing, unreadable or does not match the schema."""
+
+
+def _format_errors(source: Path, error: ValidationError) -> str:
+    lines = [f"{source}: {error.error_count()} invalid setting(s)"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "<root>"
+        lines.append(f"  {key}: {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def parse_params(raw: Any, source: Path = DEFAULT_PARAMS_PATH) -> Params:
+    """Validate an already-parsed mapping; errors name every offending key."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_format_errors(source, error)) from None
+
+
+def load_params(path: Path = DEFAULT_PARAMS_PATH) -> Params:
+    """Read and validate ``params.yaml``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read parameters ({error.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    return parse_params(raw, path)
+
+
+def params_json_schema() -> dict[str, Any]:
+    """JSON schema of ``params.yaml`` (printed by ``mlship config --schema``)."""
+    return Params.model_json_schema()

@@ -1,0 +1,87 @@
+"""Shared fixtures: the real default data and small models fitted on it once per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, settings
+from sklearn.pipeline import Pipeline
+
+from mlship import telemetry
+from mlship.config import ModelConfig, Params, load_params
+from mlship.data.ingest import locate_source
+from mlship.data.schema import CENSUS, read_source_csv, split_xy
+from mlship.data.validate import validate
+from mlship.train import train
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+telemetry.disable()
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.register_profile("dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_tools_on_path() -> Iterator[None]:
+    """Subprocesses (dvc, mlship, bentoml) resolve to this environment's tools, as under `make`."""
+    bin_dir = str(Path(sys.executable).parent)
+    previous = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([bin_dir, previous])
+    yield
+    os.environ["PATH"] = previous
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def params() -> Params:
+    return load_params(REPO_ROOT / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def raw_frame(params: Params) -> pd.DataFrame:
+    """The real default data, as strings with canonical column names (read-only: copy before changing)."""
+    return read_source_csv(locate_source(params.data.source))
+
+
+@pytest.fixture(scope="session")
+def census(raw_frame: pd.DataFrame) -> pd.DataFrame:
+    """The real default data, validated and typed."""
+    result = validate(raw_frame)
+    assert result.ok, result.violations
+    return result.frame
+
+
+@pytest.fixture(scope="session")
+def sample(census: pd.DataFrame) -> pd.DataFrame:
+    """A 4,000-row sample: enough to fit a meaningful model quickly."""
+    return census.sample(n=4000, random_state=0).reset_index(drop=True)
+
+
+def _small_config(params: Params, estimator: str) -> ModelConfig:
+    hgb = params.model.hist_gradient_boosting.model_copy(update={"max_iter": 30})
+    return params.model.model_copy(update={"estimator": estimator, "hist_gradient_boosting": hgb})
+
+
+@pytest.fixture(scope="session", params=["hist_gradient_boosting", "logistic_regression"])
+def fitted_model(request: pytest.FixtureRequest, params: Params, sample: pd.DataFrame) -> Pipeline:
+    """Each supported estimator, fitted on the sample."""
+    features, target = split_xy(sample, CENSUS)
+    return train(features, target, _small_config(params, request.param))
+
+
+@pytest.fixture(scope="session")
+def hgb_model(params: Params, sample: pd.DataFrame) -> Pipeline:
+    features, target = split_xy(sample, CENSUS)
+    return train(features, target, _small_config(params, "hist_gradient_boosting"))
