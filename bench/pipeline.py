@@ -1,0 +1,87 @@
+"""Benchmark the pipeline commands a data scientist waits on.
+
+Measures, each in a fresh `git clone` of this repository:
+  * `make run` with a cold package cache (empty UV_CACHE_DIR: every wheel downloaded) and a warm one;
+  * a no-op `dvc repro` (median of several runs);
+  * `dvc repro` after a params-only change (model.seed), and which stages it re-ran.
+
+Usage: .venv/bin/python bench/pipeline.py [--skip-cold] [--repeats N]
+Prints a markdown table (paste it into docs/benchmarks.md with the command used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed in {cwd}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return elapsed, result.stdout + result.stderr
+
+
+def fresh_clone(parent: Path, name: str) -> Path:
+    target = parent / name
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(target)], check=True)
+    return target
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
+    env.update(extra)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-cold", action="store_true", help="skip the cold-cache run (it downloads)")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="mlship-bench-") as scratch:
+        base = Path(scratch)
+        if not args.skip_cold:
+            cold = fresh_clone(base, "cold")
+            seconds, _ = timed(["make", "run"], cold, clean_env(UV_CACHE_DIR=str(base / "uv-cache")))
+            rows.append(("`make run`, fresh clone, cold package cache", f"{seconds:.1f} s"))
+        warm = fresh_clone(base, "warm")
+        env = clean_env()
+        seconds, _ = timed(["make", "run"], warm, env)
+        rows.append(("`make run`, fresh clone, warm package cache", f"{seconds:.1f} s"))
+
+        env_dvc = clean_env(PATH=f"{warm / '.venv' / 'bin'}{os.pathsep}{clean_env()['PATH']}")
+        noop = [timed(["dvc", "repro"], warm, env_dvc)[0] for _ in range(args.repeats)]
+        rows.append((f"no-op `dvc repro` (median of {args.repeats})", f"{statistics.median(noop):.2f} s"))
+        seconds, _ = timed(["make", "run"], warm, env)
+        rows.append(("no-op `make run`", f"{seconds:.2f} s"))
+
+        params_path = warm / "params.yaml"
+        params = yaml.safe_load(params_path.read_text())
+        params["model"]["seed"] = params["model"]["seed"] + 1
+        params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+        seconds, output = timed(["dvc", "repro"], warm, env_dvc)
+        ran = ", ".join(re.findall(r"Running stage '([^']+)'", output))
+        rows.append((f"`dvc repro` after a params-only change (`model.seed`); re-ran: {ran}", f"{seconds:.1f} s"))
+
+    print("| measurement | time |\n|---|---|")
+    for label, value in rows:
+        print(f"| {label} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
