@@ -30,7 +30,9 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed in {cwd}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(args)} failed in {cwd}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return elapsed, result.stdout + result.stderr
 
 
@@ -76,7 +78,9 @@ def main() -> None:
         params_path.write_text(yaml.safe_dump(params, sort_keys=False))
         seconds, output = timed(["dvc", "repro"], warm, env_dvc)
         ran = ", ".join(re.findall(r"Running stage '([^']+)'", output))
-        rows.append((f"`dvc repro` after a params-only change (`model.seed`); re-ran: {ran}", f"{seconds:.1f} s"))
+        rows.append(
+            (f"`dvc repro` after a params-only change (`model.seed`); re-ran: {ran}", f"{seconds:.1f} s")
+        )
 
     print("| measurement | time |\n|---|---|")
     for label, value in rows:

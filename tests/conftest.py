@@ -16,6 +16,7 @@ from mlship import telemetry
 from mlship.config import ModelConfig, Params, load_params
 from mlship.data.ingest import locate_source
 from mlship.data.schema import CENSUS, read_source_csv, split_xy
+from mlship.data.split import split
 from mlship.data.validate import validate
 from mlship.train import train
 
@@ -71,7 +72,10 @@ def sample(census: pd.DataFrame) -> pd.DataFrame:
 
 def _small_config(params: Params, estimator: str) -> ModelConfig:
     hgb = params.model.hist_gradient_boosting.model_copy(update={"max_iter": 30})
-    return params.model.model_copy(update={"estimator": estimator, "hist_gradient_boosting": hgb})
+    monotonic = params.model.monotonic if estimator == "hist_gradient_boosting" else {}
+    return params.model.model_copy(
+        update={"estimator": estimator, "hist_gradient_boosting": hgb, "monotonic": monotonic}
+    )
 
 
 @pytest.fixture(scope="session", params=["hist_gradient_boosting", "logistic_regression"])
@@ -85,3 +89,16 @@ def fitted_model(request: pytest.FixtureRequest, params: Params, sample: pd.Data
 def hgb_model(params: Params, sample: pd.DataFrame) -> Pipeline:
     features, target = split_xy(sample, CENSUS)
     return train(features, target, _small_config(params, "hist_gradient_boosting"))
+
+
+@pytest.fixture(scope="session")
+def split_frames(census: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The real train/test split, made exactly as the pipeline makes it."""
+    return split(census, params.split)
+
+
+@pytest.fixture(scope="session")
+def production_model(split_frames: tuple[pd.DataFrame, pd.DataFrame], params: Params) -> Pipeline:
+    """The default model with the default params, trained on the real training split (as `dvc repro` does)."""
+    features, target = split_xy(split_frames[0], CENSUS)
+    return train(features, target, params.model)

@@ -18,7 +18,7 @@ from tests.strategies import feature_frames
 
 from mlship.config import Params
 from mlship.data.schema import CENSUS, split_xy
-from mlship.train import build_model, load_model, save_model, train
+from mlship.train import ModelConfigError, build_model, load_model, save_model, train
 
 
 def _assert_same_scores(model: Pipeline, actual: np.ndarray, expected: np.ndarray) -> None:
@@ -51,7 +51,7 @@ def test_batch_predictions_equal_one_by_one_predictions(fitted_model: Pipeline, 
 
 def test_the_estimator_is_chosen_by_params(params: Params) -> None:
     hgb = build_model(params.model.model_copy(update={"estimator": "hist_gradient_boosting"}))
-    lr = build_model(params.model.model_copy(update={"estimator": "logistic_regression"}))
+    lr = build_model(params.model.model_copy(update={"estimator": "logistic_regression", "monotonic": {}}))
     assert isinstance(hgb.named_steps["estimator"], HistGradientBoostingClassifier)
     assert isinstance(lr.named_steps["estimator"], LogisticRegression)
     assert hgb.named_steps["estimator"].max_iter == params.model.hist_gradient_boosting.max_iter
@@ -88,3 +88,27 @@ def test_loading_something_else_is_refused(tmp_path: Path) -> None:
     joblib.dump({"weights": [1, 2]}, path)
     with pytest.raises(TypeError, match="does not hold a scikit-learn Pipeline"):
         load_model(path)
+
+
+def test_monotonic_constraints_reach_the_estimator_aligned_by_name(params: Params) -> None:
+    config = params.model.model_copy(update={"monotonic": {"hours_per_week": 1, "age": -1}})
+    estimator = build_model(config).named_steps["estimator"]
+    expected = [{"hours_per_week": 1, "age": -1}.get(name, 0) for name in CENSUS.numeric_names]
+    assert estimator.monotonic_cst == expected + [0] * len(CENSUS.categorical)
+
+
+def test_a_constraint_on_an_unknown_or_categorical_feature_is_refused(params: Params) -> None:
+    config = params.model.model_copy(update={"monotonic": {"gender": 1}})
+    with pytest.raises(ModelConfigError, match=r"model\.monotonic: gender is not a numeric feature"):
+        build_model(config)
+
+
+def test_constraints_on_an_estimator_that_cannot_honour_them_are_refused(params: Params) -> None:
+    config = params.model.model_copy(update={"estimator": "logistic_regression"})
+    with pytest.raises(ModelConfigError, match="honoured only by hist_gradient_boosting"):
+        build_model(config)
+
+
+def test_the_simple_model_is_unconstrained(params: Params) -> None:
+    simple = build_model(params.model, estimator_name="logistic_regression")
+    assert isinstance(simple.named_steps["estimator"], LogisticRegression)

@@ -58,7 +58,7 @@ def _split(args: argparse.Namespace, params: Params) -> int:
 def _train(args: argparse.Namespace, params: Params) -> int:
     from mlship import train
 
-    train.run(params.model, params.paths.train, params.paths.model)
+    train.run(params.model, params.paths.train, params.paths.model, params.paths.simple_model)
     print(f"train: {params.model.estimator} -> {params.paths.model}")
     return 0
 
@@ -66,12 +66,26 @@ def _train(args: argparse.Namespace, params: Params) -> int:
 def _evaluate(args: argparse.Namespace, params: Params) -> int:
     from mlship import evaluate
 
+    paths = params.paths
     evaluation = evaluate.run(
-        params.evaluate, params.paths.model, params.paths.test, params.paths.metrics, params.paths.plots
+        params.evaluate,
+        model_path=paths.model,
+        simple_model_path=paths.simple_model,
+        test_path=paths.test,
+        metrics_path=paths.metrics,
+        plots_dir=paths.plots,
     )
     overall = evaluation.metrics["overall"]
     print(f"evaluate: roc_auc={overall['roc_auc']:.4f} -> {params.paths.metrics}")
     return 0
+
+
+def _gates(args: argparse.Namespace, params: Params) -> int:
+    from mlship.checks import verdicts
+
+    outcome = verdicts.run(params, Path(args.repo))
+    print(outcome.render())
+    return 0 if outcome.passed else 1
 
 
 def _summary(args: argparse.Namespace, params: Params) -> int:
@@ -88,6 +102,7 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "split": ("seeded, stratified train/test split", _split),
     "train": ("fit the model pipeline and save it", _train),
     "evaluate": ("metrics overall and per sensitive slice, plus plot data", _evaluate),
+    "gates": ("judge the model and the data: one line per failure, non-zero exit if any", _gates),
     "summary": ("print a short table of the current metrics", _summary),
 }
 
@@ -102,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if name == "config":
             sub.add_argument("--schema", action="store_true", help="print the JSON schema of params.yaml")
+        if name == "gates":
+            sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
     return parser
 
 

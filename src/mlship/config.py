@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_PARAMS_PATH = Path("params.yaml")
+
+Metric = Literal["roc_auc", "pr_auc", "f1", "accuracy", "log_loss", "brier"]
+LOWER_IS_BETTER: frozenset[str] = frozenset({"log_loss", "brier"})
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex sha256")]
 
@@ -28,6 +31,7 @@ class Paths(_Frozen):
     train: Path
     test: Path
     model: Path
+    simple_model: Path
     metrics: Path
     plots: Path
     reports: Path
@@ -73,9 +77,19 @@ class LogisticRegressionParams(_Frozen):
     max_iter: int = Field(ge=1)
 
 
+Estimator = Literal["hist_gradient_boosting", "logistic_regression"]
+
+
 class ModelConfig(_Frozen):
-    estimator: Literal["hist_gradient_boosting", "logistic_regression"]
+    estimator: Estimator
+    simple_model: Estimator = Field(
+        description="simpler model trained in the same run that the candidate must beat (gates.simple_model)"
+    )
     seed: int = Field(ge=0)
+    monotonic: dict[str, Literal[-1, 1]] = Field(
+        default_factory=dict,
+        description="feature -> +1 (prediction never falls as it rises) or -1; honoured by gradient boosting",
+    )
     hist_gradient_boosting: HistGradientBoostingParams
     logistic_regression: LogisticRegressionParams
 
@@ -83,6 +97,46 @@ class ModelConfig(_Frozen):
 class EvaluateConfig(_Frozen):
     threshold: float = Field(gt=0.0, lt=1.0)
     calibration_bins: int = Field(ge=2, le=100)
+
+
+def _check_direction(metrics: dict[Metric, float], lower_is_better: bool, key: str) -> dict[Metric, float]:
+    wrong = sorted(m for m in metrics if (m in LOWER_IS_BETTER) != lower_is_better)
+    if wrong:
+        other = "floors" if lower_is_better else "ceilings"
+        raise ValueError(f"{', '.join(wrong)} belong(s) under gates.{other}, not gates.{key}")
+    return metrics
+
+
+class SliceGapGate(_Frozen):
+    metric: Metric
+    min_slice_size: int = Field(ge=1, description="slices with fewer test rows are reported, not judged")
+    max_gap: dict[str, Annotated[float, Field(ge=0.0)]]
+
+
+class SimpleModelGate(_Frozen):
+    metric: Metric
+    min_margin: float = Field(description="how much better than the simple model the candidate must be")
+
+
+class GatesConfig(_Frozen):
+    baseline_ref: str = Field(
+        min_length=1, description="branch whose merge base provides the baseline metrics"
+    )
+    floors: dict[Metric, Annotated[float, Field(ge=0.0, le=1.0)]]
+    ceilings: dict[Metric, Annotated[float, Field(ge=0.0)]]
+    max_regression: dict[Metric, Annotated[float, Field(ge=0.0)]]
+    slice_gap: SliceGapGate
+    simple_model: SimpleModelGate
+
+    @field_validator("floors")
+    @classmethod
+    def _floors_are_higher_is_better(cls, value: dict[Metric, float]) -> dict[Metric, float]:
+        return _check_direction(value, lower_is_better=False, key="floors")
+
+    @field_validator("ceilings")
+    @classmethod
+    def _ceilings_are_lower_is_better(cls, value: dict[Metric, float]) -> dict[Metric, float]:
+        return _check_direction(value, lower_is_better=True, key="ceilings")
 
 
 class Params(_Frozen):
@@ -93,6 +147,7 @@ class Params(_Frozen):
     split: SplitConfig
     model: ModelConfig
     evaluate: EvaluateConfig
+    gates: GatesConfig
 
 
 class ConfigError(ValueError):

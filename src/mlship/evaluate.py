@@ -146,9 +146,18 @@ def write_outputs(evaluation: Evaluation, bins: int, metrics_path: Path, plots_d
 
 
 def run(
-    config: EvaluateConfig, model_path: Path, test_path: Path, metrics_path: Path, plots_dir: Path
+    config: EvaluateConfig,
+    *,
+    model_path: Path,
+    simple_model_path: Path,
+    test_path: Path,
+    metrics_path: Path,
+    plots_dir: Path,
 ) -> Evaluation:
-    """CLI entry: evaluate the saved model on the test split and write metrics and plots."""
-    evaluation = evaluate(load_model(model_path), read_processed(test_path), config)
+    """CLI entry: evaluate the candidate (and, for the gates, the simple model) on the test split."""
+    test = read_processed(test_path)
+    evaluation = evaluate(load_model(model_path), test, config)
+    simple = evaluate(load_model(simple_model_path), test, config)
+    evaluation.metrics["simple_model"] = {"overall": simple.metrics["overall"]}
     write_outputs(evaluation, config.calibration_bins, metrics_path, plots_dir)
     return evaluation

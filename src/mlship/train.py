@@ -14,15 +14,38 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from mlship.config import ModelConfig
+from mlship.config import Estimator, ModelConfig
 from mlship.data.schema import CENSUS, IntArray, Schema, read_processed, split_xy
 from mlship.features import build_preprocessor, categorical_mask
 
 
-def build_model(config: ModelConfig, schema: Schema = CENSUS) -> Pipeline:
-    """An unfitted ``Pipeline`` for the configured estimator."""
+class ModelConfigError(ValueError):
+    """The model section asks for something the chosen estimator cannot do."""
+
+
+def monotonic_constraints(config: ModelConfig, schema: Schema = CENSUS) -> list[int]:
+    """``model.monotonic`` as gradient boosting's ``monotonic_cst``, aligned to the encoded columns."""
+    unknown = sorted(set(config.monotonic) - set(schema.numeric_names))
+    if unknown:
+        raise ModelConfigError(
+            f"model.monotonic: {', '.join(unknown)} is not a numeric feature "
+            f"(numeric features: {', '.join(schema.numeric_names)})"
+        )
+    numeric = [config.monotonic.get(name, 0) for name in schema.numeric_names]
+    return numeric + [0] * len(schema.categorical)
+
+
+def build_model(
+    config: ModelConfig, schema: Schema = CENSUS, estimator_name: Estimator | None = None
+) -> Pipeline:
+    """An unfitted ``Pipeline`` for the configured estimator (or ``estimator_name``, e.g. the simple model).
+
+    Monotonic constraints apply to the candidate only; the simple model is the unconstrained reference.
+    """
+    name = estimator_name or config.estimator
+    candidate = estimator_name is None
     estimator: ClassifierMixin
-    if config.estimator == "hist_gradient_boosting":
+    if name == "hist_gradient_boosting":
         hgb = config.hist_gradient_boosting
         estimator = HistGradientBoostingClassifier(
             learning_rate=hgb.learning_rate,
@@ -31,20 +54,32 @@ def build_model(config: ModelConfig, schema: Schema = CENSUS) -> Pipeline:
             min_samples_leaf=hgb.min_samples_leaf,
             l2_regularization=hgb.l2_regularization,
             categorical_features=categorical_mask(schema),
+            monotonic_cst=monotonic_constraints(config, schema) if candidate else None,
             early_stopping=False,
             random_state=config.seed,
         )
         preprocessor = build_preprocessor(schema, "ordinal")
     else:
+        if candidate and config.monotonic:
+            raise ModelConfigError(
+                f"model.monotonic is honoured only by hist_gradient_boosting, not {name}: "
+                "remove the constraints or choose that estimator"
+            )
         lr = config.logistic_regression
         estimator = LogisticRegression(C=lr.C, max_iter=lr.max_iter, random_state=config.seed)
         preprocessor = build_preprocessor(schema, "one_hot")
     return Pipeline([("features", preprocessor), ("estimator", estimator)])
 
 
-def train(features: pd.DataFrame, target: IntArray, config: ModelConfig, schema: Schema = CENSUS) -> Pipeline:
+def train(
+    features: pd.DataFrame,
+    target: IntArray,
+    config: ModelConfig,
+    schema: Schema = CENSUS,
+    estimator_name: Estimator | None = None,
+) -> Pipeline:
     """Fit a fresh model on ``features`` (selected by name, so column order does not matter)."""
-    model = build_model(config, schema)
+    model = build_model(config, schema, estimator_name)
     model.fit(features, target)
     return model
 
@@ -64,9 +99,10 @@ def load_model(path: Path) -> Pipeline:
     return model
 
 
-def run(config: ModelConfig, train_path: Path, model_path: Path) -> Pipeline:
-    """CLI entry: train on the train split and save the model."""
+def run(config: ModelConfig, train_path: Path, model_path: Path, simple_model_path: Path) -> Pipeline:
+    """CLI entry: train the candidate and the simple reference model on the train split; save both."""
     features, target = split_xy(read_processed(train_path))
     model = train(features, target, config)
+    save_model(train(features, target, config, estimator_name=config.simple_model), simple_model_path)
     save_model(model, model_path)
     return model

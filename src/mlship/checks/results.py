@@ -1,0 +1,71 @@
+"""The compact, tool-independent record of a check suite's outcome (what the gates and the PR report read).
+
+One JSON file per suite under ``reports/checks/``: each check with its status, and each condition with its
+text, its verdict and the value that decided it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Category = Literal["PASS", "WARN", "FAIL", "ERROR"]
+Status = Literal["passed", "failed", "error"]
+
+
+@dataclass(frozen=True)
+class ConditionOutcome:
+    name: str
+    category: Category
+    details: str
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    check: str
+    status: Status
+    conditions: tuple[ConditionOutcome, ...] = ()
+    error: str | None = None
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per failed condition (or the error), naming what decided it."""
+        if self.status == "error":
+            return [f"could not run: {self.error}"]
+        return [f"{c.name}: {c.details}" for c in self.conditions if c.category in {"FAIL", "ERROR"}]
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    checks: tuple[CheckOutcome, ...]
+    seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.status == "passed" for check in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"suite": self.suite, "passed": self.passed, **asdict(self)}
+
+
+def write(outcome: SuiteOutcome, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(outcome.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def read(path: Path) -> SuiteOutcome:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    checks = tuple(
+        CheckOutcome(
+            check=c["check"],
+            status=c["status"],
+            conditions=tuple(ConditionOutcome(**condition) for condition in c["conditions"]),
+            error=c.get("error"),
+        )
+        for c in raw["checks"]
+    )
+    return SuiteOutcome(raw["suite"], checks, float(raw["seconds"]), dict(raw.get("rows", {})))

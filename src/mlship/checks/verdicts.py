@@ -1,0 +1,96 @@
+"""``mlship gates``: gather every verdict — model gates and check suites — into one pass/fail outcome."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlship.checks import results
+from mlship.checks.gates import Baseline, Verdict, load_baseline, metric_verdicts
+from mlship.config import Params
+
+SUITES = ("data_integrity", "train_test", "model_evaluation")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdicts: tuple[Verdict, ...]
+    baseline: Baseline
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts)
+
+    @property
+    def failures(self) -> list[Verdict]:
+        return [v for v in self.verdicts if not v.passed]
+
+    def render(self) -> str:
+        failed = self.failures
+        lines = [self.baseline.note]
+        lines += [v.line() for v in failed]
+        total = len(self.verdicts)
+        lines.append(
+            f"gates: {total - len(failed)}/{total} passed"
+            + (f", {len(failed)} FAILED" if failed else " - all gates and checks passed")
+        )
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "baseline": {
+                "ref": self.baseline.ref,
+                "commit": self.baseline.commit,
+                "note": self.baseline.note,
+            },
+            "verdicts": [v.as_dict() for v in self.verdicts],
+        }
+
+
+def suite_path(reports: Path, suite: str) -> Path:
+    return reports / "checks" / f"{suite}.json"
+
+
+def check_verdicts(outcome: results.SuiteOutcome) -> list[Verdict]:
+    """One verdict per check; a failed one carries every failed condition's details."""
+    verdicts = []
+    for check in outcome.checks:
+        failures = check.failures
+        detail = "; ".join(failures) if failures else f"{len(check.conditions)} condition(s) met"
+        verdicts.append(Verdict(f"check:{outcome.suite}", check.check, not failures, None, None, detail))
+    return verdicts
+
+
+def suite_verdicts(reports: Path) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    for suite in SUITES:
+        path = suite_path(reports, suite)
+        if not path.exists():
+            detail = f"{path} is missing: run `dvc repro` (stage checks_{suite})"
+            verdicts.append(Verdict(f"check:{suite}", "summary", False, None, None, detail))
+            continue
+        verdicts.extend(check_verdicts(results.read(path)))
+    return verdicts
+
+
+def judge(metrics: dict[str, Any], baseline: Baseline, reports: Path, params: Params) -> Outcome:
+    verdicts = [*suite_verdicts(reports), *metric_verdicts(metrics, baseline, params.gates)]
+    return Outcome(tuple(verdicts), baseline)
+
+
+def run(params: Params, repo: Path) -> Outcome:
+    """CLI entry: judge the workspace's metrics and check summaries; write ``reports/gates.json``."""
+    metrics_path = params.paths.metrics
+    try:
+        metrics = json.loads((repo / metrics_path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{metrics_path} does not exist: run `dvc repro` first") from None
+    baseline = load_baseline(metrics_path, params.gates.baseline_ref, repo)
+    outcome = judge(metrics, baseline, repo / params.paths.reports, params)
+    out = repo / params.paths.reports / "gates.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(outcome.to_json(), indent=2) + "\n", encoding="utf-8")
+    return outcome
