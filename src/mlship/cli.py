@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mlship import telemetry
+from mlship.checks.results import SUITES
 from mlship.config import DEFAULT_PARAMS_PATH, ConfigError, Params, load_params, params_json_schema
 
 Handler = Callable[[argparse.Namespace, Params], int]
@@ -80,6 +81,23 @@ def _evaluate(args: argparse.Namespace, params: Params) -> int:
     return 0
 
 
+def _checks(args: argparse.Namespace, params: Params) -> int:
+    from mlship.checks import runner
+
+    for suite in args.suites or SUITES:
+        outcome = runner.run(suite, params)
+        failed = [check for check in outcome.checks if check.status != "passed"]
+        passed = len(outcome.checks) - len(failed)
+        print(
+            f"checks {outcome.suite}: {passed}/{len(outcome.checks)} checks passed "
+            f"in {outcome.seconds:.1f} s -> {runner.summary_path(params, outcome.suite)}"
+        )
+        for check in failed:
+            for failure in check.failures:
+                print(f"  FAIL {check.check}: {failure}")
+    return 0
+
+
 def _gates(args: argparse.Namespace, params: Params) -> int:
     from mlship.checks import verdicts
 
@@ -102,9 +120,17 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "split": ("seeded, stratified train/test split", _split),
     "train": ("fit the model pipeline and save it", _train),
     "evaluate": ("metrics overall and per sensitive slice, plus plot data", _evaluate),
+    "checks": ("run one Deepchecks suite and record its verdicts (the gates judge them)", _checks),
     "gates": ("judge the model and the data: one line per failure, non-zero exit if any", _gates),
     "summary": ("print a short table of the current metrics", _summary),
 }
+
+
+def _suite_name(value: str) -> str:
+    # argparse's `choices` rejects an empty `nargs="*"` list on Python 3.11, so validate here instead.
+    if value not in SUITES:
+        raise argparse.ArgumentTypeError(f"unknown suite {value!r} (choose from {', '.join(SUITES)})")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if name == "config":
             sub.add_argument("--schema", action="store_true", help="print the JSON schema of params.yaml")
+        if name == "checks":
+            sub.add_argument(
+                "suites",
+                nargs="*",
+                type=_suite_name,
+                metavar="SUITE",
+                help=f"suites to run: {', '.join(SUITES)} (default: all)",
+            )
         if name == "gates":
             sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
     return parser

@@ -99,6 +99,56 @@ class EvaluateConfig(_Frozen):
     calibration_bins: int = Field(ge=2, le=100)
 
 
+Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class DataIntegrityChecks(_Frozen):
+    """Conditions on the validated data (Deepchecks ``data_integrity``)."""
+
+    max_null_ratio: Ratio
+    max_duplicate_ratio: Ratio
+    max_conflicting_label_ratio: Ratio
+    max_feature_label_pps: Ratio
+    max_special_character_ratio: Ratio
+    feature_correlation_threshold: Ratio
+    max_correlated_pairs: int = Field(ge=0)
+
+
+class TrainTestChecks(_Frozen):
+    """Conditions comparing the train and test splits (Deepchecks ``train_test_validation``)."""
+
+    min_test_train_size_ratio: Ratio
+    max_new_category_ratio: Ratio
+    max_test_rows_in_train: Ratio
+    max_pps_difference: Ratio
+    max_pps_in_train: Ratio
+    max_numeric_drift: Ratio
+    max_categorical_drift: Ratio
+    max_label_drift: Ratio
+    max_multivariate_drift: Ratio
+
+
+class ModelEvaluationChecks(_Frozen):
+    """Conditions on the trained model (Deepchecks ``model_evaluation``)."""
+
+    max_train_test_degradation: Ratio
+    min_roc_auc: Ratio
+    max_prediction_drift: Ratio
+    min_gain_over_simple: float
+    max_weak_segment_drop: Ratio
+    weak_segment_features: int = Field(ge=1, description="search segments over the N most important features")
+    weak_segment_samples: int = Field(ge=100)
+    max_unused_high_variance_features: int = Field(ge=0)
+    importance_rows: int = Field(ge=100, description="rows used to precompute permutation importance")
+    importance_repeats: int = Field(ge=1)
+
+
+class ChecksConfig(_Frozen):
+    data_integrity: DataIntegrityChecks
+    train_test: TrainTestChecks
+    model_evaluation: ModelEvaluationChecks
+
+
 def _check_direction(metrics: dict[Metric, float], lower_is_better: bool, key: str) -> dict[Metric, float]:
     wrong = sorted(m for m in metrics if (m in LOWER_IS_BETTER) != lower_is_better)
     if wrong:
@@ -147,6 +197,7 @@ class Params(_Frozen):
     split: SplitConfig
     model: ModelConfig
     evaluate: EvaluateConfig
+    checks: ChecksConfig
     gates: GatesConfig
 
 

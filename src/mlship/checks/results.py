@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+SUITES = ("data_integrity", "train_test", "model_evaluation")
+
 Category = Literal["PASS", "WARN", "FAIL", "ERROR"]
 Status = Literal["passed", "failed", "error"]
 
@@ -34,7 +36,7 @@ class CheckOutcome:
         """One line per failed condition (or the error), naming what decided it."""
         if self.status == "error":
             return [f"could not run: {self.error}"]
-        return [f"{c.name}: {c.details}" for c in self.conditions if c.category in {"FAIL", "ERROR"}]
+        return [f"{c.name}: {c.details}" for c in self.conditions if c.category != "PASS"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,10 @@ class SuiteOutcome:
         return all(check.status == "passed" for check in self.checks)
 
     def to_json(self) -> dict[str, Any]:
-        return {"suite": self.suite, "passed": self.passed, **asdict(self)}
+        """The record without the wall-clock time, so the same inputs give the same bytes."""
+        record = {"suite": self.suite, "passed": self.passed, **asdict(self)}
+        del record["seconds"]
+        return record
 
 
 def write(outcome: SuiteOutcome, path: Path) -> None:
@@ -68,4 +73,4 @@ def read(path: Path) -> SuiteOutcome:
         )
         for c in raw["checks"]
     )
-    return SuiteOutcome(raw["suite"], checks, float(raw["seconds"]), dict(raw.get("rows", {})))
+    return SuiteOutcome(raw["suite"], checks, float(raw.get("seconds", 0.0)), dict(raw.get("rows", {})))

@@ -9,9 +9,8 @@ from typing import Any
 
 from mlship.checks import results
 from mlship.checks.gates import Baseline, Verdict, load_baseline, metric_verdicts
+from mlship.checks.results import SUITES
 from mlship.config import Params
-
-SUITES = ("data_integrity", "train_test", "model_evaluation")
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def suite_verdicts(reports: Path) -> list[Verdict]:
     for suite in SUITES:
         path = suite_path(reports, suite)
         if not path.exists():
-            detail = f"{path} is missing: run `dvc repro` (stage checks_{suite})"
+            detail = f"{path} is missing: run `dvc repro` (stage checks)"
             verdicts.append(Verdict(f"check:{suite}", "summary", False, None, None, detail))
             continue
         verdicts.extend(check_verdicts(results.read(path)))
