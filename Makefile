@@ -44,6 +44,10 @@ repro: $(STAMP) ## reproduce the DVC pipeline (only stages whose inputs changed)
 run: repro ## the main job: set up, reproduce the pipeline, print the metrics
 	@mlship summary
 
+.PHONY: gates
+gates: repro ## judge the data and the model: Deepchecks verdicts + model gates (non-zero exit on any failure)
+	mlship gates
+
 .PHONY: test
 test: $(STAMP) ## run the whole test suite (fails if no test ran)
 	pytest $(PYTEST_ARGS)

@@ -45,7 +45,7 @@ from mlship.data.schema import CENSUS, Schema
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """Deepchecks and its dependencies warn freely about things already handled here."""
     level = get_verbosity()
     set_verbosity(logging.ERROR)  # also turns the progress bars off
@@ -61,7 +61,7 @@ def dataset(frame: pd.DataFrame, schema: Schema = CENSUS) -> Any:
     """A Deepchecks ``Dataset`` declaring features, categorical features and label explicitly."""
     columns = [*schema.feature_names, schema.target.name]
     present = [c for c in columns if c in frame.columns]
-    with _quiet():
+    with quiet():
         return Dataset(
             frame[present],
             label=schema.target.name,
@@ -187,7 +187,7 @@ def summarize(suite: str, result: Any, seconds: float, rows: dict[str, int]) -> 
 
 def _run(suite: Any, name: str, rows: dict[str, int], html: Path | None, **kwargs: Any) -> SuiteOutcome:
     start = time.perf_counter()
-    with _quiet():
+    with quiet():
         result = suite.run(with_display=False, **kwargs)
     outcome = summarize(name, result, time.perf_counter() - start, rows)
     if html is not None:
@@ -206,7 +206,7 @@ def save_html(result: Any, name: str, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with _quiet():
+    with quiet():
         result.save_as_html(str(partial), as_widget=False, connected=False, unique_id=name)
     ids: dict[str, str] = {}
     text = partial.read_text(encoding="utf-8")
