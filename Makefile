@@ -48,6 +48,20 @@ run: repro ## the main job: set up, reproduce the pipeline, print the metrics
 gates: repro ## judge the data and the model: Deepchecks verdicts + model gates (non-zero exit on any failure)
 	mlship gates
 
+GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BENTO_VERSION ?= $(GIT_SHA)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+SERVICE_NAME := census-income-classifier
+PORT ?= 3000
+
+.PHONY: bento
+bento: repro ## save the model to the BentoML store and build the bento, versioned by the git SHA
+	mlship store-model
+	bentoml build --version $(BENTO_VERSION)
+
+.PHONY: serve
+serve: bento ## serve the bento on 127.0.0.1:$(PORT) (POST /predict, POST /metadata, GET /readyz)
+	bentoml serve $(SERVICE_NAME):$(BENTO_VERSION) --host 127.0.0.1 --port $(PORT)
+
 .PHONY: test
 test: $(STAMP) ## run the whole test suite (fails if no test ran)
 	pytest $(PYTEST_ARGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,13 @@ from mlship.data.validate import validate
 from mlship.train import train
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure() -> None:
+    """A private BentoML home for the whole run (set before BentoML reads it): tests never touch ~/bentoml."""
+    os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="mlship-bentoml-")
+    os.environ["MLSHIP_PARAMS"] = str(REPO_ROOT / "params.yaml")
+
 
 telemetry.disable()
 settings.register_profile(

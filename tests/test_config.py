@@ -93,6 +93,15 @@ def test_params_are_frozen(params: Params) -> None:
 
 def test_the_json_schema_describes_every_section() -> None:
     schema = params_json_schema()
-    assert set(schema["required"]) == {"paths", "data", "split", "model", "evaluate", "checks", "gates"}
+    assert set(schema["required"]) == {
+        "paths",
+        "data",
+        "split",
+        "model",
+        "evaluate",
+        "checks",
+        "gates",
+        "service",
+    }
     assert schema["additionalProperties"] is False
     json.dumps(schema)  # serializable

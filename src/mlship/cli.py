@@ -106,6 +106,14 @@ def _gates(args: argparse.Namespace, params: Params) -> int:
     return 0 if outcome.passed else 1
 
 
+def _store_model(args: argparse.Namespace, params: Params) -> int:
+    from mlship.serving import store
+
+    saved = store.save(params)
+    print(f"store-model: {params.paths.model} -> BentoML model {saved.tag}")
+    return 0
+
+
 def _summary(args: argparse.Namespace, params: Params) -> int:
     from mlship import summary
 
@@ -122,6 +130,7 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "evaluate": ("metrics overall and per sensitive slice, plus plot data", _evaluate),
     "checks": ("run one Deepchecks suite and record its verdicts (the gates judge them)", _checks),
     "gates": ("judge the model and the data: one line per failure, non-zero exit if any", _gates),
+    "store-model": ("save the trained model to the BentoML model store (version: git SHA)", _store_model),
     "summary": ("print a short table of the current metrics", _summary),
 }
 

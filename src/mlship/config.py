@@ -189,6 +189,14 @@ class GatesConfig(_Frozen):
         return _check_direction(value, lower_is_better=True, key="ceilings")
 
 
+class ServiceConfig(_Frozen):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="BentoML model and bento name")
+    max_records: int = Field(ge=1, le=100_000)
+    workers: int = Field(ge=1, le=64)
+    threads_per_worker: int = Field(ge=1, le=64)
+    port: int = Field(ge=1, le=65535)
+
+
 class Params(_Frozen):
     """The whole of ``params.yaml``."""
 
@@ -199,6 +207,7 @@ class Params(_Frozen):
     evaluate: EvaluateConfig
     checks: ChecksConfig
     gates: GatesConfig
+    service: ServiceConfig
 
 
 class ConfigError(ValueError):

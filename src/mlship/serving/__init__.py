@@ -1,0 +1,1 @@
+"""Serving: the request contract, the compiled predictor and the BentoML model store."""

@@ -1,0 +1,278 @@
+"""The BentoML service, in-process (ASGI) and as a real `bentoml serve` process over HTTP.
+
+The model served is the default model trained on the real split (the `production_model` fixture), saved to
+a private BentoML store for this test run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+from starlette.testclient import TestClient
+
+from mlship.config import Params
+from mlship.data.schema import CENSUS
+from mlship.service import IncomeClassifier
+from mlship.serving.store import SavedModel, save
+from mlship.train import save_model
+
+VERSION = "test-model"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = frame[CENSUS.feature_names].to_dict("records")
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()} for row in rows
+    ]
+
+
+@pytest.fixture(scope="session")
+def stored_model(
+    production_model: Pipeline, params: Params, tmp_path_factory: pytest.TempPathFactory
+) -> SavedModel:
+    path = tmp_path_factory.mktemp("model") / "model.joblib"
+    save_model(production_model, path)
+    metrics = {"overall": {"roc_auc": 0.93}}
+    return save(params, model_path=path, metrics=metrics, version=VERSION)
+
+
+@pytest.fixture(scope="module")
+def client(stored_model: SavedModel) -> Iterator[TestClient]:
+    with TestClient(IncomeClassifier.to_asgi()) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def test_records(split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> list[dict[str, Any]]:
+    return _records(split_frames[1])
+
+
+def test_predict_answers_each_record_in_order(
+    client: TestClient, test_records: list[dict[str, Any]], production_model: Pipeline, split_frames: Any
+) -> None:
+    # given five records / when posted / then five predictions in order, equal to the pipeline's
+    response = client.post("/predict", json={"records": test_records[:5]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model_version"] == VERSION
+    expected = production_model.predict_proba(split_frames[1][CENSUS.feature_names].head(5))[:, 1]
+    assert [p["probability"] for p in body["predictions"]] == expected.tolist()
+    labels = [">50K" if p >= body["threshold"] else "<=50K" for p in expected]
+    assert [p["label"] for p in body["predictions"]] == labels
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        pytest.param({"age": 300}, "age", id="out of range"),
+        pytest.param({"age": "39"}, "age", id="string for an integer"),
+        pytest.param({"age": 39.5}, "age", id="fraction for an integer"),
+        pytest.param({"gender": "Robot"}, "gender", id="unknown category"),
+        pytest.param({"education": None}, "education", id="null in a required field"),
+        pytest.param({"salary": 10}, "salary", id="unknown field"),
+    ],
+)
+def test_an_invalid_record_is_a_400_naming_the_field(
+    client: TestClient, test_records: list[dict[str, Any]], change: dict[str, Any], field: str
+) -> None:
+    record = {**test_records[0], **change}
+    response = client.post("/predict", json={"records": [test_records[1], record]})
+    assert response.status_code == 400
+    locations = [error["loc"] for error in response.json()["detail"]]
+    assert locations == [["records", 1, field]]
+
+
+def test_a_missing_field_is_a_400_naming_it(client: TestClient, test_records: list[dict[str, Any]]) -> None:
+    record = {k: v for k, v in test_records[0].items() if k != "hours_per_week"}
+    response = client.post("/predict", json={"records": [record]})
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["loc"] == ["records", 0, "hours_per_week"]
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        pytest.param({"records": []}, ["records"], id="no records"),
+        pytest.param({}, ["records"], id="no records field"),
+        pytest.param({"records": "all"}, ["records"], id="records not a list"),
+    ],
+)
+def test_a_malformed_batch_is_a_400(client: TestClient, body: dict[str, Any], location: list[Any]) -> None:
+    response = client.post("/predict", json=body)
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["loc"] == location
+
+
+def test_too_many_records_is_a_400_naming_the_limit(
+    client: TestClient, test_records: list[dict[str, Any]], params: Params
+) -> None:
+    limit = params.service.max_records
+    response = client.post("/predict", json={"records": test_records[:1] * (limit + 1)})
+    assert response.status_code == 400
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["records"]
+    assert f"at most {limit} items" in error["msg"]
+
+
+@pytest.mark.parametrize("payload", [b"{not json", b"", b"\xff\xfe", b"[1, 2]", b'{"records": [NaN]}'])
+def test_unparseable_bodies_are_a_400_never_a_500(client: TestClient, payload: bytes) -> None:
+    response = client.post("/predict", content=payload, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "detail" in response.json() or "error" in response.json()
+
+
+def test_metadata_describes_the_model_and_the_contract(client: TestClient, params: Params) -> None:
+    response = client.post("/metadata", json={})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model_version"] == VERSION
+    assert body["data_sha256"] == params.data.source.sha256
+    assert body["max_records"] == params.service.max_records
+    assert body["metrics"] == {"roc_auc": 0.93}
+    assert set(body["data_schema"]["categorical"]["gender"]["categories"]) == {"Female", "Male"}
+
+
+def test_health_endpoints_answer(client: TestClient) -> None:
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/livez").status_code == 200
+
+
+# --- a real `bentoml serve` process --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(stored_model: SavedModel, repo_root: Path) -> Iterator[str]:
+    """`bentoml serve` on a free loopback port; waits for readiness, stops the whole process group."""
+    port = _free_port()
+    bentoml = Path(sys.executable).parent / "bentoml"
+    process = subprocess.Popen(
+        [
+            str(bentoml),
+            "serve",
+            "mlship.service:IncomeClassifier",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=repo_root,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"bentoml serve exited with {process.returncode}:\n{output[-4000:]}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("bentoml serve did not become ready within 90 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.mark.integration
+def test_http_predictions_equal_the_saved_pipeline_for_the_whole_test_split(
+    server: str, params: Params, production_model: Pipeline, split_frames: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    # given every record of the test split / when scored over HTTP in batches of the maximum size
+    test = split_frames[1]
+    records = _records(test)
+    size = params.service.max_records
+    served: list[float] = []
+    with httpx.Client(base_url=server, timeout=60) as http:
+        for start in range(0, len(records), size):
+            response = http.post("/predict", json={"records": records[start : start + size]})
+            assert response.status_code == 200, response.text
+            served += [p["probability"] for p in response.json()["predictions"]]
+    # then every probability equals the in-process pipeline's, bit for bit (no training/serving skew)
+    expected = production_model.predict_proba(test[CENSUS.feature_names])[:, 1]
+    assert np.array_equal(np.array(served), expected)
+
+
+@pytest.mark.integration
+def test_the_real_server_refuses_bad_input_with_a_400(server: str) -> None:
+    response = httpx.post(f"{server}/predict", json={"records": [{"age": 40}]}, timeout=10)
+    assert response.status_code == 400
+    missing = {tuple(error["loc"]) for error in response.json()["detail"]}
+    assert ("records", 0, "gender") in missing
+
+
+def _schemathesis(server: str, mode: str, checks: str, junit: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            f"{server}/docs.json",
+            "--data-generation-method",
+            mode,
+            "--checks",
+            checks,
+            # schemathesis 3.39 crashes generating the body-less /metadata operation ("'many' object has no
+            # attribute 'more'"); /metadata is covered by test_metadata_describes_the_model_and_the_contract.
+            "--exclude-path-regex",
+            "metadata",
+            "--hypothesis-max-examples",
+            "60",
+            "--request-timeout",
+            "30000",
+            "--hypothesis-derandomize",
+            "--hypothesis-suppress-health-check",
+            "all",
+            "--junit-xml",
+            str(junit),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"},
+        timeout=600,
+    )
+
+
+@pytest.mark.integration
+def test_schemathesis_finds_no_server_error(server: str, tmp_path: Path) -> None:
+    # given valid and invalid requests generated from the service's own OpenAPI document
+    # then none gets a 5xx and every response has the documented content type.
+    # Not checked, with reasons: response-schema conformance of 400s (BentoML 1.4 documents the error
+    # `detail` as a string but sends pydantic's list of errors, and does not mark the request body
+    # required, so "valid" generated requests may omit it); the correctness of 200s is covered by the
+    # skew test above.
+    result = _schemathesis(server, "all", "not_a_server_error,content_type_conformance", tmp_path / "j.xml")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "POST predict" in result.stdout
+    assert "Empty test suite" not in result.stdout
