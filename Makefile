@@ -53,8 +53,11 @@ BENTO_VERSION ?= $(GIT_SHA)$(shell git diff --quiet HEAD -- 2>/dev/null || echo 
 SERVICE_NAME := census-income-classifier
 PORT ?= 3000
 
+requirements/serving.txt: pyproject.toml uv.lock
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet -o $@
+
 .PHONY: bento
-bento: repro ## save the model to the BentoML store and build the bento, versioned by the git SHA
+bento: repro requirements/serving.txt ## save the model to the BentoML store and build the bento, versioned by the git SHA
 	mlship store-model
 	bentoml build --version $(BENTO_VERSION)
 
