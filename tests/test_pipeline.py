@@ -91,6 +91,27 @@ def test_a_forced_repro_gives_a_byte_identical_model_and_identical_metrics(proje
     assert (_sha256(model), metrics.read_text()) == before
 
 
+@pytest.mark.usefixtures("first_run")
+def test_the_model_bytes_do_not_depend_on_the_callers_blas_settings(project: Path) -> None:
+    # given the models `dvc repro` trained, as recorded in dvc.lock
+    models = [project / "models" / "model.joblib", project / "models" / "simple_model.joblib"]
+    before = [_sha256(path) for path in models]
+    # when `mlship train` runs again in a shell that asks for other BLAS threads, kernels and SIMD loops
+    # (each of these alone changes the logistic regression's last bits when nothing pins them)
+    hostile = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "2",
+        "OPENBLAS_CORETYPE": "Sandybridge",
+        "NPY_DISABLE_CPU_FEATURES": "AVX2 FMA3",
+    }
+    result = subprocess.run(
+        ["mlship", "train"], cwd=project, capture_output=True, text=True, env=hostile, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    # then both models are byte-identical to the recorded ones
+    assert [_sha256(path) for path in models] == before
+
+
 def _edit_params(project: Path, section: str, key: str, value: object) -> None:
     path = project / "params.yaml"
     raw = yaml.safe_load(path.read_text())

@@ -7,8 +7,6 @@ a private BentoML store for this test run.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ from starlette.testclient import TestClient
 from mlship.config import Params
 from mlship.data.schema import CENSUS
 from mlship.service import IncomeClassifier
+from mlship.serving.process import Server, ServerError, serve
 from mlship.serving.store import SavedModel, save
 from mlship.train import save_model
 
@@ -153,56 +152,23 @@ def test_health_endpoints_answer(client: TestClient) -> None:
 # --- a real `bentoml serve` process --------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(scope="module")
+def server_process(
+    stored_model: SavedModel, repo_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """`bentoml serve` on a free loopback port, logging to a file; stopped with all its workers."""
+    log = tmp_path_factory.mktemp("serve") / "bentoml-serve.log"
+    bentoml = Path(sys.executable).parent / "bentoml"
+    try:
+        with serve("mlship.service:IncomeClassifier", cwd=repo_root, log=log, bentoml=bentoml) as running:
+            yield running
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
-def server(stored_model: SavedModel, repo_root: Path) -> Iterator[str]:
-    """`bentoml serve` on a free loopback port; waits for readiness, stops the whole process group."""
-    port = _free_port()
-    bentoml = Path(sys.executable).parent / "bentoml"
-    process = subprocess.Popen(
-        [
-            str(bentoml),
-            "serve",
-            "mlship.service:IncomeClassifier",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=repo_root,
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"bentoml serve exited with {process.returncode}:\n{output[-4000:]}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("bentoml serve did not become ready within 90 s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+def server(server_process: Server) -> str:
+    return server_process.url
 
 
 @pytest.mark.integration
@@ -276,3 +242,28 @@ def test_schemathesis_finds_no_server_error(server: str, tmp_path: Path) -> None
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "POST predict" in result.stdout
     assert "Empty test suite" not in result.stdout
+
+
+def _refusals(server: Server) -> list[str]:
+    return [line for line in server.log_tail(10**7).splitlines() if "refused POST /predict" in line]
+
+
+@pytest.mark.integration
+def test_each_refused_request_is_one_log_line_and_the_server_keeps_answering(
+    server_process: Server, test_records: list[dict[str, Any]]
+) -> None:
+    # given a running server and the refusals it has logged so far
+    before = len(_refusals(server_process))
+    # when 200 requests with a record missing its fields arrive (with a traceback each, ~460 KB of log)
+    with httpx.Client(base_url=server_process.url, timeout=10) as http:
+        for _ in range(200):
+            assert http.post("/predict", json={"records": [{"age": 40}]}).status_code == 400
+        # then the server still answers a good request
+        assert http.post("/predict", json={"records": test_records[:1]}).status_code == 200
+    # and each refusal was logged as one WARNING line naming the fields, without a traceback
+    deadline = time.monotonic() + 10
+    while len(new := _refusals(server_process)[before:]) < 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(new) == 200
+    assert all("[WARNING]" in line and "records.0.gender" in line for line in new)
+    assert "Traceback" not in server_process.log_tail(10**7)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mlship import telemetry
+from mlship import numerics, telemetry
 from mlship.checks.results import SUITES
 from mlship.config import DEFAULT_PARAMS_PATH, ConfigError, Params, load_params, params_json_schema
 
@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     telemetry.disable()
+    # Before any command imports numpy: the same BLAS kernels and thread count on every machine.
+    numerics.pin()
     args = build_parser().parse_args(argv)
     if args.command == "config" and args.schema:
         print(json.dumps(params_json_schema(), indent=2))

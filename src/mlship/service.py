@@ -32,6 +32,7 @@ from mlship.serving.contract import (
     record_model,
     schema_description,
 )
+from mlship.serving.logs import quiet_client_errors
 from mlship.serving.predictor import compile_predictor
 from mlship.serving.store import MODEL_FILE
 
@@ -63,6 +64,8 @@ class IncomeClassifier:
     def __init__(self) -> None:
         # Each worker is one process on one core: more BLAS/OpenMP threads only contend.
         threadpool_limits(limits=SERVICE.threads_per_worker)
+        # A refused request is one WARNING line naming the fields, not an ERROR with a traceback.
+        quiet_client_errors()
         # On an instance, BentoML resolves the BentoModel reference to the stored model.
         stored: Any = self.model_ref
         self.pipeline = joblib.load(stored.path_of(MODEL_FILE))
