@@ -27,7 +27,9 @@ def test_an_x86_machine_with_avx2_gets_the_haswell_kernels_one_thread_and_no_avx
         pytest.param("aarch64", frozenset({"asimd"}), id="ARM"),
     ],
 )
-def test_other_machines_get_one_blas_thread_and_keep_their_kernels(machine: str, flags: frozenset[str]) -> None:
+def test_other_machines_get_one_blas_thread_and_keep_their_kernels(
+    machine: str, flags: frozenset[str]
+) -> None:
     # the Haswell kernels would be an illegal instruction there
     assert numerics.pinned_environment(machine, flags) == {"OPENBLAS_NUM_THREADS": "1"}
 

@@ -185,9 +185,16 @@ def test_http_predictions_equal_the_saved_pipeline_for_the_whole_test_split(
             response = http.post("/predict", json={"records": records[start : start + size]})
             assert response.status_code == 200, response.text
             served += [p["probability"] for p in response.json()["predictions"]]
+        # and the first 300 again, one record per request (the single-record path)
+        alone = []
+        for record in records[:300]:
+            response = http.post("/predict", json={"records": [record]})
+            assert response.status_code == 200, response.text
+            alone.append(response.json()["predictions"][0]["probability"])
     # then every probability equals the in-process pipeline's, bit for bit (no training/serving skew)
     expected = production_model.predict_proba(test[CENSUS.feature_names])[:, 1]
     assert np.array_equal(np.array(served), expected)
+    assert np.array_equal(np.array(alone), expected[:300])
 
 
 @pytest.mark.integration

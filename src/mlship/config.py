@@ -195,6 +195,10 @@ class ServiceConfig(_Frozen):
     workers: int = Field(ge=1, le=64)
     threads_per_worker: int = Field(ge=1, le=64)
     port: int = Field(ge=1, le=65535)
+    tracing: bool = Field(
+        default=False,
+        description="OpenTelemetry spans per request (needs an exporter in BentoML's config to be useful)",
+    )
 
 
 class Params(_Frozen):

@@ -42,7 +42,7 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
 def pinned_environment(machine: str, flags: frozenset[str]) -> dict[str, str]:
     """The variables that make BLAS results identical across machines of this architecture."""
     env = {"OPENBLAS_NUM_THREADS": "1"}
-    if machine in {"x86_64", "AMD64"} and REQUIRED_CPU_FLAGS <= flags:
+    if machine in {"x86_64", "AMD64"} and flags >= REQUIRED_CPU_FLAGS:
         env["OPENBLAS_CORETYPE"] = CORETYPE
         env["NPY_DISABLE_CPU_FEATURES"] = NUMPY_AVX512
     return env

@@ -8,18 +8,19 @@ Endpoints (all JSON):
 Serve: ``make serve`` (the built bento) or ``bentoml serve mlship.service:IncomeClassifier``.
 
 BentoML builds a service from the class at import time, so this module reads ``params.yaml`` once when it
-is imported (the request size limit is part of the request type). ``MLSHIP_PARAMS`` points elsewhere.
+is imported (the request size limit is part of the request type; ``service.tracing`` must be settled before
+BentoML sets up OpenTelemetry). ``MLSHIP_PARAMS`` points elsewhere.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import bentoml
 import joblib
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from threadpoolctl import threadpool_limits
 
 from mlship import telemetry
@@ -29,24 +30,24 @@ from mlship.serving.contract import (
     ModelMetadata,
     Prediction,
     PredictResponse,
-    record_model,
+    records_type,
     schema_description,
 )
 from mlship.serving.logs import quiet_client_errors
 from mlship.serving.predictor import compile_predictor
+from mlship.serving.runtime import HeapFreezer, configure_tracing
 from mlship.serving.store import MODEL_FILE
 
 telemetry.disable()
 PARAMS = load_params(Path(os.environ.get("MLSHIP_PARAMS", "params.yaml")))
 SERVICE = PARAMS.service
+configure_tracing(SERVICE.tracing)  # before BentoML builds its tracer provider in the worker
 THRESHOLD = PARAMS.evaluate.threshold
 
 if TYPE_CHECKING:
-    Record = BaseModel
+    Records = list[BaseModel]
 else:
-    Record = record_model(CENSUS)
-
-Records = Annotated[list[Record], Field(min_length=1, max_length=SERVICE.max_records)]
+    Records = records_type(SERVICE.max_records, CENSUS)
 
 
 @bentoml.service(
@@ -83,10 +84,13 @@ class IncomeClassifier:
             metrics=dict(meta.get("metrics", {})),
             data_schema=schema_description(CENSUS),
         )
+        # Last: the model and everything above are long-lived; keep them out of the collector's sight.
+        self.heap = HeapFreezer()
 
     @bentoml.api
     def predict(self, records: Records) -> PredictResponse:
         """Score each record; the answer keeps the request order."""
+        self.heap.request()
         probabilities = self.predictor.predict_proba(records)
         positive, negative = CENSUS.target.positive, CENSUS.target.negative
         return PredictResponse(

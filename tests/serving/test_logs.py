@@ -18,7 +18,7 @@ def _record_for(error: BaseException) -> logging.LogRecord:
     """The record BentoML's ``log_exception`` makes while handling ``error``."""
     try:
         raise error
-    except BaseException:  # noqa: BLE001 - re-captured as exc_info, exactly as logging does
+    except BaseException:
         exc_info = sys.exc_info()
     return logging.LogRecord(
         "bentoml._internal.server.http_app",
@@ -73,7 +73,8 @@ def test_a_bentoml_client_error_becomes_one_warning_line(status: HTTPStatus) -> 
     [
         pytest.param(RuntimeError("model exploded"), id="an unexpected exception"),
         pytest.param(
-            BentoMLException("backend down", error_code=HTTPStatus.SERVICE_UNAVAILABLE), id="a 5xx BentoML error"
+            BentoMLException("backend down", error_code=HTTPStatus.SERVICE_UNAVAILABLE),
+            id="a 5xx BentoML error",
         ),
     ],
 )

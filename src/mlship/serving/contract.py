@@ -38,6 +38,12 @@ def record_model(schema: Schema = CENSUS) -> type[BaseModel]:
     )
 
 
+def records_type(max_records: int, schema: Schema = CENSUS) -> Any:
+    """The ``records`` argument of ``predict``: 1 to ``max_records`` records of ``record_model(schema)``."""
+    record = record_model(schema)
+    return Annotated[list[record], Field(min_length=1, max_length=max_records)]  # type: ignore[valid-type]
+
+
 class Prediction(BaseModel):
     """The model's answer for one record, in request order."""
 

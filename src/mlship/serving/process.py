@@ -8,6 +8,7 @@ process tree, the workers included.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -80,10 +81,8 @@ class Server:
             os.killpg(self.process.pid, signal.SIGTERM)
         _, alive = psutil.wait_procs(list(tree), timeout=timeout)
         for process in alive:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 process.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(alive, timeout=5)
         self.process.wait(timeout=5)
 
@@ -93,6 +92,7 @@ def serve(
     target: str,
     cwd: Path,
     log: Path,
+    *,
     bentoml: Path | str = "bentoml",
     env: Mapping[str, str] | None = None,
     extra_args: Sequence[str] = (),
