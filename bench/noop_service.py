@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import bentoml
-from pydantic import BaseModel
 
 from mlship.config import load_params
 from mlship.data.schema import CENSUS
@@ -22,10 +20,7 @@ from mlship.serving.runtime import HeapFreezer, configure_tracing
 SERVICE = load_params(Path(os.environ.get("MLSHIP_PARAMS", "params.yaml"))).service
 configure_tracing(SERVICE.tracing)  # the same runtime settings as the real service
 
-if TYPE_CHECKING:
-    Records = list[BaseModel]
-else:
-    Records = records_type(SERVICE.max_records, CENSUS)
+Records = records_type(SERVICE.max_records, CENSUS)
 
 
 @bentoml.service(name="noop-classifier", workers=SERVICE.workers, traffic={"timeout": 30})

@@ -57,6 +57,19 @@ def to_frame(rows: list[dict[str, Any]], schema: Schema = CENSUS) -> pd.DataFram
     return frame
 
 
+def request_records(frame: pd.DataFrame, schema: Schema = CENSUS) -> list[dict[str, Any]]:
+    """The inverse of ``to_frame``: a frame's features as JSON-ready request records (a missing value is
+    ``None``, a number a Python ``int``)."""
+    rows = frame[schema.feature_names].to_dict("records")
+    return [
+        {
+            name: None if pd.isna(value) else int(value) if name in schema.numeric_names else value
+            for name, value in row.items()
+        }
+        for row in rows
+    ]
+
+
 def column_permutations(schema: Schema = CENSUS) -> st.SearchStrategy[list[str]]:
     return st.permutations(schema.feature_names)
 

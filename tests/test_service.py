@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 from starlette.testclient import TestClient
+from tests.strategies import request_records
 
 from mlship.config import Params
 from mlship.data.schema import CENSUS
@@ -29,13 +30,6 @@ from mlship.serving.store import SavedModel, save
 from mlship.train import save_model
 
 VERSION = "test-model"
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = frame[CENSUS.feature_names].to_dict("records")
-    return [
-        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()} for row in rows
-    ]
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +50,7 @@ def client(stored_model: SavedModel) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def test_records(split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> list[dict[str, Any]]:
-    return _records(split_frames[1])
+    return request_records(split_frames[1])
 
 
 def test_predict_answers_each_record_in_order(
@@ -177,7 +171,7 @@ def test_http_predictions_equal_the_saved_pipeline_for_the_whole_test_split(
 ) -> None:
     # given every record of the test split / when scored over HTTP in batches of the maximum size
     test = split_frames[1]
-    records = _records(test)
+    records = request_records(test)
     size = params.service.max_records
     served: list[float] = []
     with httpx.Client(base_url=server, timeout=60) as http:
@@ -252,7 +246,7 @@ def test_schemathesis_finds_no_server_error(server: str, tmp_path: Path) -> None
 
 
 def _refusals(server: Server) -> list[str]:
-    return [line for line in server.log_tail(10**7).splitlines() if "refused POST /predict" in line]
+    return [line for line in server.log_text().splitlines() if "refused POST /predict" in line]
 
 
 @pytest.mark.integration
@@ -273,4 +267,4 @@ def test_each_refused_request_is_one_log_line_and_the_server_keeps_answering(
         time.sleep(0.1)
     assert len(new) == 200
     assert all("[WARNING]" in line and "records.0.gender" in line for line in new)
-    assert "Traceback" not in server_process.log_tail(10**7)
+    assert "Traceback" not in server_process.log_text()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.pipeline import Pipeline
-from tests.strategies import records, to_frame
+from tests.strategies import records, request_records, to_frame
 
 from mlship.data.schema import CENSUS
 from mlship.serving.contract import record_model
@@ -22,17 +22,6 @@ RECORD = record_model(CENSUS)
 def _validated(rows: list[dict[str, Any]]) -> list[Any]:
     """Rows as the service receives them: validated request records."""
     return [RECORD.model_validate(row) for row in rows]
-
-
-def _request_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = frame[CENSUS.feature_names].to_dict("records")
-    return [
-        {
-            k: None if isinstance(v, float) and np.isnan(v) else int(v) if k in CENSUS.numeric_names else v
-            for k, v in row.items()
-        }
-        for row in rows
-    ]
 
 
 def _as_trained(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -54,7 +43,7 @@ def compiled(production_model: Pipeline) -> CompiledPredictor:
 @pytest.fixture(scope="module")
 def test_split(split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[list[Any], pd.DataFrame]:
     test = split_frames[1]
-    return _validated(_request_rows(test)), test[CENSUS.feature_names]
+    return _validated(request_records(test)), test[CENSUS.feature_names]
 
 
 def test_every_test_record_scored_alone_equals_the_pipeline(

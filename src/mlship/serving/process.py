@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +47,12 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def log_text(self) -> str:
+        """Everything the server has logged so far."""
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
     def log_tail(self, chars: int = 4000) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
-        return text[-chars:]
+        return self.log_text()[-chars:]
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -95,7 +98,6 @@ def serve(
     *,
     bentoml: Path | str = "bentoml",
     env: Mapping[str, str] | None = None,
-    extra_args: Sequence[str] = (),
     timeout: float = 90.0,
 ) -> Iterator[Server]:
     """``bentoml serve TARGET`` on a free loopback port, ready when entered, stopped (whole tree) on exit."""
@@ -103,7 +105,7 @@ def serve(
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(bentoml), "serve", target, "--host", "127.0.0.1", "--port", str(port), *extra_args],
+            [str(bentoml), "serve", target, "--host", "127.0.0.1", "--port", str(port)],
             cwd=cwd,
             env=dict(env if env is not None else os.environ),
             stdin=subprocess.DEVNULL,
