@@ -50,7 +50,6 @@ gates: repro ## judge the data and the model: Deepchecks verdicts + model gates 
 
 GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BENTO_VERSION ?= $(GIT_SHA)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
-SERVICE_NAME := census-income-classifier
 PORT ?= 3000
 
 requirements/serving.txt: pyproject.toml uv.lock
@@ -63,7 +62,7 @@ bento: repro requirements/serving.txt ## save the model to the BentoML store and
 
 .PHONY: serve
 serve: bento ## serve the bento on 127.0.0.1:$(PORT) (POST /predict, POST /metadata, GET /readyz)
-	bentoml serve $(SERVICE_NAME):$(BENTO_VERSION) --host 127.0.0.1 --port $(PORT)
+	bentoml serve "$$(mlship config --get service.name):$(BENTO_VERSION)" --host 127.0.0.1 --port $(PORT)
 
 .PHONY: test
 test: $(STAMP) ## run the whole test suite (fails if no test ran)

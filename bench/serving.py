@@ -2,7 +2,7 @@
 
 Side by side, with the same single-record request (a real record of the test split):
   * the no-op service (``bench/noop_service.py``: same request/response types and workers, no model),
-  * the real service (``mlship.service:IncomeClassifier`` with the model of this workspace),
+  * the real service (``mlship.service:ModelService`` with the model of this workspace),
   * the in-process ``predict`` of the same record (the compiled predictor the service uses, and the plain
     ``Pipeline.predict_proba`` on a one-row DataFrame for reference).
 For each service: latency p50/p99 at concurrency 1 (20 s); throughput and p99 at concurrency 16 for 30 s
@@ -226,7 +226,7 @@ def main() -> None:
 
     services = {
         "no-op service": "bench.noop_service:NoopClassifier",
-        "real service": "mlship.service:IncomeClassifier",
+        "real service": "mlship.service:ModelService",
     }
     loads: dict[str, dict[str, Load]] = {}
     soak: list[float] = []

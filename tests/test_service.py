@@ -24,7 +24,7 @@ from tests.strategies import request_records
 
 from mlship.config import Params
 from mlship.data.schema import CENSUS
-from mlship.service import IncomeClassifier
+from mlship.service import ModelService
 from mlship.serving.process import Server, ServerError, serve
 from mlship.serving.store import SavedModel, save
 from mlship.train import save_model
@@ -44,7 +44,7 @@ def stored_model(
 
 @pytest.fixture(scope="module")
 def client(stored_model: SavedModel) -> Iterator[TestClient]:
-    with TestClient(IncomeClassifier.to_asgi()) as test_client:
+    with TestClient(ModelService.to_asgi()) as test_client:
         yield test_client
 
 
@@ -154,7 +154,7 @@ def server_process(
     log = tmp_path_factory.mktemp("serve") / "bentoml-serve.log"
     bentoml = Path(sys.executable).parent / "bentoml"
     try:
-        with serve("mlship.service:IncomeClassifier", cwd=repo_root, log=log, bentoml=bentoml) as running:
+        with serve("mlship.service:ModelService", cwd=repo_root, log=log, bentoml=bentoml) as running:
             yield running
     except ServerError as error:
         pytest.fail(str(error))

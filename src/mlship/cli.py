@@ -26,8 +26,17 @@ class UsageError(RuntimeError):
 def _config(args: argparse.Namespace, params: Params) -> int:
     if args.schema:
         print(json.dumps(params_json_schema(), indent=2))
+        return 0
+    document: object = params.model_dump(mode="json")
+    if args.get:
+        for part in args.get.split("."):
+            if not isinstance(document, dict) or part not in document:
+                raise UsageError(f"no setting {args.get!r} in {args.params}")
+            document = document[part]
+    if args.get and not isinstance(document, dict | list):
+        print(document)
     else:
-        print(json.dumps(params.model_dump(mode="json"), indent=2))
+        print(json.dumps(document, indent=2))
     return 0
 
 
@@ -152,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if name == "config":
             sub.add_argument("--schema", action="store_true", help="print the JSON schema of params.yaml")
+            sub.add_argument(
+                "--get", metavar="KEY", help="print one setting by its dotted key (e.g. service.name)"
+            )
         if name == "checks":
             sub.add_argument(
                 "suites",

@@ -5,7 +5,7 @@ Endpoints (all JSON):
   POST /metadata  {} -> model version, git SHA, data hash, training metrics, the request schema
   GET  /livez, /readyz, /healthz (BentoML's own)
 
-Serve: ``make serve`` (the built bento) or ``bentoml serve mlship.service:IncomeClassifier``.
+Serve: ``make serve`` (the built bento) or ``bentoml serve mlship.service:ModelService``.
 
 BentoML builds a service from the class at import time, so this module reads ``params.yaml`` once when it
 is imported (the request size limit is part of the request type; ``service.tracing`` must be settled before
@@ -59,7 +59,7 @@ else:
         {"name": "OPENBLAS_NUM_THREADS", "value": str(SERVICE.threads_per_worker)},
     ],
 )
-class IncomeClassifier:
+class ModelService:
     model_ref = bentoml.models.BentoModel(f"{SERVICE.name}:latest")
 
     def __init__(self) -> None:
