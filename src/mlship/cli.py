@@ -15,12 +15,18 @@ from pathlib import Path
 from mlship import numerics, telemetry
 from mlship.checks.results import SUITES
 from mlship.config import DEFAULT_PARAMS_PATH, ConfigError, Params, load_params, params_json_schema
+from mlship.data.schema import Schema, SchemaError, load_schema
 
 Handler = Callable[[argparse.Namespace, Params], int]
 
 
 class UsageError(RuntimeError):
     """A problem the user can fix; printed without a traceback."""
+
+
+def _schema(params: Params) -> Schema:
+    """The data schema declared by ``data.schema`` (read once per command that needs it)."""
+    return load_schema(params.data.schema_path)
 
 
 def _config(args: argparse.Namespace, params: Params) -> int:
@@ -52,7 +58,7 @@ def _validate(args: argparse.Namespace, params: Params) -> int:
     from mlship.data import validate
 
     report = params.paths.reports / "validation.json"
-    result = validate.run(params.paths.raw, params.paths.validated, report)
+    result = validate.run(params.paths.raw, params.paths.validated, report, _schema(params))
     print(f"validate: {result.rows} rows, 0 violations -> {params.paths.validated}")
     return 0
 
@@ -60,7 +66,8 @@ def _validate(args: argparse.Namespace, params: Params) -> int:
 def _split(args: argparse.Namespace, params: Params) -> int:
     from mlship.data import split
 
-    n_train, n_test = split.run(params.split, params.paths.validated, params.paths.train, params.paths.test)
+    paths = params.paths
+    n_train, n_test = split.run(params.split, _schema(params), paths.validated, paths.train, paths.test)
     print(f"split: {n_train} train rows, {n_test} test rows")
     return 0
 
@@ -68,17 +75,20 @@ def _split(args: argparse.Namespace, params: Params) -> int:
 def _train(args: argparse.Namespace, params: Params) -> int:
     from mlship import train
 
-    train.run(params.model, params.paths.train, params.paths.model, params.paths.simple_model)
+    paths = params.paths
+    train.run(params.model, _schema(params), paths.train, paths.model, paths.simple_model)
     print(f"train: {params.model.estimator} -> {params.paths.model}")
     return 0
 
 
 def _evaluate(args: argparse.Namespace, params: Params) -> int:
     from mlship import evaluate
+    from mlship.tasks import headline_metric
 
     paths = params.paths
     evaluation = evaluate.run(
         params.evaluate,
+        _schema(params),
         model_path=paths.model,
         simple_model_path=paths.simple_model,
         test_path=paths.test,
@@ -86,15 +96,18 @@ def _evaluate(args: argparse.Namespace, params: Params) -> int:
         plots_dir=paths.plots,
     )
     overall = evaluation.metrics["overall"]
-    print(f"evaluate: roc_auc={overall['roc_auc']:.4f} -> {params.paths.metrics}")
+    headline = headline_metric(evaluation.task)
+    shown = f"{overall[headline]:.4f}" if headline in overall else "n/a"
+    print(f"evaluate: {evaluation.task}, {headline}={shown} -> {params.paths.metrics}")
     return 0
 
 
 def _checks(args: argparse.Namespace, params: Params) -> int:
     from mlship.checks import runner
 
+    schema = _schema(params)
     for suite in args.suites or SUITES:
-        outcome = runner.run(suite, params)
+        outcome = runner.run(suite, params, schema)
         failed = [check for check in outcome.checks if check.status != "passed"]
         passed = len(outcome.checks) - len(failed)
         print(
@@ -110,7 +123,7 @@ def _checks(args: argparse.Namespace, params: Params) -> int:
 def _gates(args: argparse.Namespace, params: Params) -> int:
     from mlship.checks import verdicts
 
-    outcome = verdicts.run(params, Path(args.repo))
+    outcome = verdicts.run(params, _schema(params), Path(args.repo))
     print(outcome.render())
     return 0 if outcome.passed else 1
 
@@ -126,7 +139,7 @@ def _store_model(args: argparse.Namespace, params: Params) -> int:
 def _summary(args: argparse.Namespace, params: Params) -> int:
     from mlship import summary
 
-    print(summary.render(params.paths.metrics))
+    print(summary.render(params.paths.metrics, _schema(params).task))
     return 0
 
 
@@ -188,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         params = load_params(args.params)
         return COMMANDS[args.command][1](args, params)
-    except ConfigError as error:
+    except (ConfigError, SchemaError) as error:
         print(f"mlship: configuration error: {error}", file=sys.stderr)
         return 2
     except (RuntimeError, OSError) as error:

@@ -11,16 +11,17 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mlship.tasks import HIGHER_IS_BETTER
+
 DEFAULT_PARAMS_PATH = Path("params.yaml")
 
-Metric = Literal["roc_auc", "pr_auc", "f1", "accuracy", "log_loss", "brier"]
-LOWER_IS_BETTER: frozenset[str] = frozenset({"log_loss", "brier"})
+Metric = str
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex sha256")]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 class Paths(_Frozen):
@@ -55,6 +56,11 @@ class FileSource(_Frozen):
 
 
 class DataConfig(_Frozen):
+    schema_path: Path = Field(
+        default=Path("schema.yaml"),
+        alias="schema",
+        description="the data contract: columns, target and task, sensitive attributes, reader options",
+    )
     source: Annotated[PackageSource | FileSource, Field(discriminator="kind")]
 
 
@@ -72,12 +78,14 @@ class HistGradientBoostingParams(_Frozen):
     l2_regularization: float = Field(ge=0.0)
 
 
-class LogisticRegressionParams(_Frozen):
-    C: float = Field(gt=0.0)
+class LinearParams(_Frozen):
+    """Logistic regression for classifiers; ridge regression (``alpha = 1 / C``) for regression."""
+
+    C: float = Field(gt=0.0, description="inverse regularization strength")
     max_iter: int = Field(ge=1)
 
 
-Estimator = Literal["hist_gradient_boosting", "logistic_regression"]
+Estimator = Literal["hist_gradient_boosting", "linear"]
 
 
 class ModelConfig(_Frozen):
@@ -91,11 +99,13 @@ class ModelConfig(_Frozen):
         description="feature -> +1 (prediction never falls as it rises) or -1; honoured by gradient boosting",
     )
     hist_gradient_boosting: HistGradientBoostingParams
-    logistic_regression: LogisticRegressionParams
+    linear: LinearParams
 
 
 class EvaluateConfig(_Frozen):
-    threshold: float = Field(gt=0.0, lt=1.0)
+    threshold: float = Field(
+        gt=0.0, lt=1.0, description="binary: probability at or above which the positive label is given"
+    )
     calibration_bins: int = Field(ge=2, le=100)
 
 
@@ -106,6 +116,10 @@ class DataIntegrityChecks(_Frozen):
     """Conditions on the validated data (Deepchecks ``data_integrity``)."""
 
     max_null_ratio: Ratio
+    max_mixed_nulls: int = Field(ge=1, description="distinct spellings of a missing value allowed per column")
+    rare_type_ratio_range: tuple[Ratio, Ratio] = Field(
+        description="a column mixing types fails when the rarer type's share falls inside this range"
+    )
     max_duplicate_ratio: Ratio
     max_conflicting_label_ratio: Ratio
     max_feature_label_pps: Ratio
@@ -118,6 +132,7 @@ class TrainTestChecks(_Frozen):
     """Conditions comparing the train and test splits (Deepchecks ``train_test_validation``)."""
 
     min_test_train_size_ratio: Ratio
+    max_new_labels: int = Field(ge=0, description="classifiers: test labels never seen in training")
     max_new_category_ratio: Ratio
     max_test_rows_in_train: Ratio
     max_pps_difference: Ratio
@@ -132,7 +147,7 @@ class ModelEvaluationChecks(_Frozen):
     """Conditions on the trained model (Deepchecks ``model_evaluation``)."""
 
     max_train_test_degradation: Ratio
-    min_roc_auc: Ratio
+    min_roc_auc: Ratio = Field(description="classifiers: per class (one-vs-rest)")
     max_prediction_drift: Ratio
     min_gain_over_simple: float
     max_weak_segment_drop: Ratio
@@ -149,12 +164,29 @@ class ChecksConfig(_Frozen):
     model_evaluation: ModelEvaluationChecks
 
 
+def _known(metrics: dict[Metric, float], key: str) -> dict[Metric, float]:
+    unknown = sorted(set(metrics) - set(HIGHER_IS_BETTER))
+    if unknown:
+        raise ValueError(
+            f"gates.{key}: unknown metric(s) {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(HIGHER_IS_BETTER))})"
+        )
+    return metrics
+
+
 def _check_direction(metrics: dict[Metric, float], lower_is_better: bool, key: str) -> dict[Metric, float]:
-    wrong = sorted(m for m in metrics if (m in LOWER_IS_BETTER) != lower_is_better)
+    _known(metrics, key)
+    wrong = sorted(m for m in metrics if HIGHER_IS_BETTER[m] == lower_is_better)
     if wrong:
         other = "floors" if lower_is_better else "ceilings"
         raise ValueError(f"{', '.join(wrong)} belong(s) under gates.{other}, not gates.{key}")
     return metrics
+
+
+def _known_metric(metric: Metric) -> Metric:
+    if metric not in HIGHER_IS_BETTER:
+        raise ValueError(f"unknown metric {metric!r} (known: {', '.join(sorted(HIGHER_IS_BETTER))})")
+    return metric
 
 
 class SliceGapGate(_Frozen):
@@ -162,17 +194,21 @@ class SliceGapGate(_Frozen):
     min_slice_size: int = Field(ge=1, description="slices with fewer test rows are reported, not judged")
     max_gap: dict[str, Annotated[float, Field(ge=0.0)]]
 
+    _metric_is_known = field_validator("metric")(_known_metric)
+
 
 class SimpleModelGate(_Frozen):
     metric: Metric
     min_margin: float = Field(description="how much better than the simple model the candidate must be")
+
+    _metric_is_known = field_validator("metric")(_known_metric)
 
 
 class GatesConfig(_Frozen):
     baseline_ref: str = Field(
         min_length=1, description="branch whose merge base provides the baseline metrics"
     )
-    floors: dict[Metric, Annotated[float, Field(ge=0.0, le=1.0)]]
+    floors: dict[Metric, float]
     ceilings: dict[Metric, Annotated[float, Field(ge=0.0)]]
     max_regression: dict[Metric, Annotated[float, Field(ge=0.0)]]
     slice_gap: SliceGapGate
@@ -187,6 +223,11 @@ class GatesConfig(_Frozen):
     @classmethod
     def _ceilings_are_lower_is_better(cls, value: dict[Metric, float]) -> dict[Metric, float]:
         return _check_direction(value, lower_is_better=True, key="ceilings")
+
+    @field_validator("max_regression")
+    @classmethod
+    def _regression_metrics_are_known(cls, value: dict[Metric, float]) -> dict[Metric, float]:
+        return _known(value, "max_regression")
 
 
 class ServiceConfig(_Frozen):
@@ -216,6 +257,41 @@ class Params(_Frozen):
 
 class ConfigError(ValueError):
     """``params.yaml`` is missing, unreadable or does not match the schema."""
+
+
+def mismatches(
+    params: Params, task_metrics: tuple[str, ...], numeric: list[str], sensitive: tuple[str, ...]
+) -> list[str]:
+    """Settings in ``params.yaml`` that do not fit the declared data (its task's metrics, its columns)."""
+    problems: list[str] = []
+    gates = params.gates
+    keyed = {
+        "gates.floors": list(gates.floors),
+        "gates.ceilings": list(gates.ceilings),
+        "gates.max_regression": list(gates.max_regression),
+        "gates.slice_gap.metric": [gates.slice_gap.metric],
+        "gates.simple_model.metric": [gates.simple_model.metric],
+    }
+    for key, names in keyed.items():
+        foreign = [name for name in names if name not in task_metrics]
+        if foreign:
+            problems.append(
+                f"{key}: {', '.join(foreign)} is not a metric of this task "
+                f"(metrics: {', '.join(task_metrics)})"
+            )
+    unknown = sorted(set(gates.slice_gap.max_gap) - set(sensitive))
+    if unknown:
+        problems.append(
+            f"gates.slice_gap.max_gap: {', '.join(unknown)} is not a sensitive attribute "
+            f"(schema sensitive: {', '.join(sensitive) or 'none'})"
+        )
+    not_numeric = sorted(set(params.model.monotonic) - set(numeric))
+    if not_numeric:
+        problems.append(
+            f"model.monotonic: {', '.join(not_numeric)} is not a numeric feature "
+            f"(numeric features: {', '.join(numeric) or 'none'})"
+        )
+    return problems
 
 
 def _format_errors(source: Path, error: ValidationError) -> str:

@@ -1,6 +1,8 @@
-"""Stage ``evaluate``: metrics overall and per slice of each sensitive attribute, plus plot data.
+"""Stage ``evaluate``: the task's metrics overall and per slice of each sensitive attribute, plus plot data.
 
-``metrics.json`` is what DVC diffs against ``main`` and what the model gates read.
+``metrics.json`` is what DVC diffs against ``main`` and what the model gates read. The metric names per task
+are the ones in :mod:`mlship.tasks`; plots follow the task (ROC, precision-recall, confusion and calibration
+for a binary classifier; confusion for a multiclass one; predicted-vs-actual and residuals for regression).
 """
 
 from __future__ import annotations
@@ -18,17 +20,23 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
+    balanced_accuracy_score,
     brier_score_loss,
     f1_score,
     log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    median_absolute_error,
     precision_recall_curve,
+    r2_score,
     roc_auc_score,
     roc_curve,
 )
 from sklearn.pipeline import Pipeline
 
 from mlship.config import EvaluateConfig
-from mlship.data.schema import CENSUS, FloatArray, IntArray, Schema, read_processed, split_xy
+from mlship.data.schema import FloatArray, Schema, TargetArray, read_processed, split_xy
+from mlship.tasks import Task
 from mlship.train import load_model
 
 _DIGITS = 6
@@ -41,7 +49,7 @@ def _round(value: float) -> float:
     return round(float(value), _DIGITS)
 
 
-def binary_metrics(target: IntArray, probability: FloatArray, threshold: float) -> Metrics:
+def binary_metrics(target: TargetArray, probability: FloatArray, threshold: float) -> Metrics:
     """Threshold-free and thresholded metrics; AUCs are left out when only one class is present."""
     predicted = (probability >= threshold).astype(np.int64)
     metrics: Metrics = {
@@ -58,15 +66,65 @@ def binary_metrics(target: IntArray, probability: FloatArray, threshold: float) 
     return metrics
 
 
+def multiclass_metrics(target: TargetArray, probabilities: FloatArray) -> Metrics:
+    """Label metrics from the most probable class; the one-vs-rest AUC only when every class is present."""
+    classes = probabilities.shape[1]
+    predicted = probabilities.argmax(axis=1)
+    metrics: Metrics = {
+        "n": int(target.size),
+        "accuracy": _round(accuracy_score(target, predicted)),
+        "balanced_accuracy": _round(balanced_accuracy_score(target, predicted)) if target.size else 0.0,
+        "f1_macro": _round(f1_score(target, predicted, average="macro", zero_division=0.0)),
+        "log_loss": _round(log_loss(target, probabilities, labels=list(range(classes)))),
+    }
+    if np.unique(target).size == classes:
+        metrics["roc_auc_ovr"] = _round(
+            roc_auc_score(target, probabilities, multi_class="ovr", labels=list(range(classes)))
+        )
+    return metrics
+
+
+def regression_metrics(target: TargetArray, predicted: FloatArray) -> Metrics:
+    """Errors in the target's unit; ``r2`` only when it is defined (two or more rows, varying target)."""
+    metrics: Metrics = {
+        "n": int(target.size),
+        "mae": _round(mean_absolute_error(target, predicted)),
+        "rmse": _round(math.sqrt(mean_squared_error(target, predicted))),
+        "median_ae": _round(median_absolute_error(target, predicted)),
+    }
+    if target.size >= 2 and np.unique(target).size > 1:
+        metrics["r2"] = _round(r2_score(target, predicted))
+    return metrics
+
+
+def predict(model: Pipeline, features: pd.DataFrame, task: Task) -> FloatArray:
+    """Binary: the positive class's probability; multiclass: every class's; regression: the value."""
+    if task == "regression":
+        return np.asarray(model.predict(features), dtype=np.float64)
+    probabilities = np.asarray(model.predict_proba(features), dtype=np.float64)
+    return probabilities[:, 1] if task == "binary" else probabilities
+
+
+def task_metrics(task: Task, target: TargetArray, output: FloatArray, threshold: float) -> Metrics:
+    if task == "binary":
+        return binary_metrics(target, output, threshold)
+    if task == "multiclass":
+        return multiclass_metrics(target, output)
+    return regression_metrics(target, output)
+
+
 def slice_metrics(
-    features: pd.DataFrame, target: IntArray, probability: FloatArray, threshold: float, schema: Schema
+    features: pd.DataFrame, target: TargetArray, output: FloatArray, threshold: float, schema: Schema
 ) -> dict[str, dict[str, Metrics]]:
     """The same metrics for every category of every sensitive attribute (missing values as ``<missing>``)."""
     slices: dict[str, dict[str, Metrics]] = {}
     for attribute in schema.sensitive:
-        groups = features[attribute].fillna("<missing>").astype(str).to_numpy()
+        values = features[attribute]
+        if schema.column(attribute).kind == "boolean":
+            values = values.map({1: "true", 0: "false"})  # 1.0 and 0.0 hash as 1 and 0
+        groups = values.fillna("<missing>").astype(str).to_numpy()
         slices[attribute] = {
-            str(group): binary_metrics(target[groups == group], probability[groups == group], threshold)
+            str(group): task_metrics(schema.task, target[groups == group], output[groups == group], threshold)
             for group in sorted(set(groups))
         }
     return slices
@@ -75,22 +133,22 @@ def slice_metrics(
 @dataclass(frozen=True)
 class Evaluation:
     metrics: dict[str, Any]
-    target: IntArray
-    probability: FloatArray
+    task: Task
+    target: TargetArray
+    output: FloatArray
     threshold: float
+    classes: tuple[str, ...] = ()
 
 
-def evaluate(
-    model: Pipeline, test: pd.DataFrame, config: EvaluateConfig, schema: Schema = CENSUS
-) -> Evaluation:
+def evaluate(model: Pipeline, test: pd.DataFrame, config: EvaluateConfig, schema: Schema) -> Evaluation:
     """Score ``model`` on ``test``: overall and per-slice metrics."""
     features, target = split_xy(test, schema)
-    probability = model.predict_proba(features)[:, 1]
+    output = predict(model, features, schema.task)
     metrics = {
-        "overall": binary_metrics(target, probability, config.threshold),
-        "slices": slice_metrics(features, target, probability, config.threshold, schema),
+        "overall": task_metrics(schema.task, target, output, config.threshold),
+        "slices": slice_metrics(features, target, output, config.threshold, schema),
     }
-    return Evaluation(metrics, target, probability, config.threshold)
+    return Evaluation(metrics, schema.task, target, output, config.threshold, schema.target.classes)
 
 
 def _thin(rows: list[dict[str, float]]) -> list[dict[str, float]]:
@@ -100,41 +158,71 @@ def _thin(rows: list[dict[str, float]]) -> list[dict[str, float]]:
     return [rows[i] for i in keep]
 
 
-def plot_data(evaluation: Evaluation, bins: int) -> dict[str, list[dict[str, Any]]]:
-    """Rows for DVC plots: ROC, precision-recall, calibration (JSON) and the confusion matrix (CSV)."""
-    target, probability = evaluation.target, evaluation.probability
-    fpr, tpr, roc_thresholds = roc_curve(target, probability)
-    precision, recall, pr_thresholds = precision_recall_curve(target, probability)
-    prob_true, prob_pred = calibration_curve(target, probability, n_bins=bins, strategy="quantile")
-    predicted = (probability >= evaluation.threshold).astype(np.int64)
-    finite = [t if math.isfinite(t) else 1.0 for t in roc_thresholds]
-    return {
-        "roc": _thin(
+def _binary_plots(evaluation: Evaluation, bins: int) -> dict[str, list[dict[str, Any]]]:
+    target, probability = evaluation.target, evaluation.output
+    plots: dict[str, list[dict[str, Any]]] = {}
+    if np.unique(target).size == 2:
+        fpr, tpr, roc_thresholds = roc_curve(target, probability)
+        precision, recall, pr_thresholds = precision_recall_curve(target, probability)
+        finite = [t if math.isfinite(t) else 1.0 for t in roc_thresholds]
+        plots["roc"] = _thin(
             [
                 {"fpr": _round(f), "tpr": _round(t), "threshold": _round(th)}
                 for f, t, th in zip(fpr, tpr, finite, strict=True)
             ]
-        ),
-        "precision_recall": _thin(
+        )
+        plots["precision_recall"] = _thin(
             [
                 {"recall": _round(r), "precision": _round(p), "threshold": _round(th)}
                 for r, p, th in zip(recall[:-1], precision[:-1], pr_thresholds, strict=True)
             ]
-        ),
-        "calibration": [
+        )
+        prob_true, prob_pred = calibration_curve(target, probability, n_bins=bins, strategy="quantile")
+        plots["calibration"] = [
             {"mean_predicted": _round(p), "fraction_positive": _round(t)}
             for p, t in zip(prob_pred, prob_true, strict=True)
-        ],
-        "confusion": [
-            {"actual": int(a), "predicted": int(p)} for a, p in zip(target, predicted, strict=True)
-        ],
-    }
+        ]
+    predicted = (probability >= evaluation.threshold).astype(np.int64)
+    classes = evaluation.classes
+    plots["confusion"] = [
+        {"actual": classes[a], "predicted": classes[p]} for a, p in zip(target, predicted, strict=True)
+    ]
+    return plots
+
+
+def plot_data(evaluation: Evaluation, bins: int) -> dict[str, list[dict[str, Any]]]:
+    """Rows for DVC plots; the files written depend on the task (see the module docstring)."""
+    if evaluation.task == "binary":
+        return _binary_plots(evaluation, bins)
+    if evaluation.task == "multiclass":
+        classes = evaluation.classes
+        predicted = evaluation.output.argmax(axis=1)
+        return {
+            "confusion": [
+                {"actual": classes[a], "predicted": classes[p]}
+                for a, p in zip(evaluation.target, predicted, strict=True)
+            ]
+        }
+    actual, predicted_values = evaluation.target, evaluation.output
+    order = np.argsort(actual, kind="stable")
+    pairs = [{"actual": _round(actual[i]), "predicted": _round(predicted_values[i])} for i in order]
+    residuals = sorted(
+        (
+            {"predicted": _round(p), "residual": _round(a - p)}
+            for a, p in zip(actual, predicted_values, strict=True)
+        ),
+        key=lambda row: (row["predicted"], row["residual"]),
+    )
+    return {"predicted_vs_actual": _thin(pairs), "residuals": _thin(residuals)}
 
 
 def write_outputs(evaluation: Evaluation, bins: int, metrics_path: Path, plots_dir: Path) -> None:
+    """Write ``metrics.json`` and the task's plot files; plot files of another task are removed."""
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     metrics_path.write_text(json.dumps(evaluation.metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     plots_dir.mkdir(parents=True, exist_ok=True)
+    for stale in [*plots_dir.glob("*.json"), *plots_dir.glob("*.csv")]:
+        stale.unlink()
     for name, rows in plot_data(evaluation, bins).items():
         if name == "confusion":
             with (plots_dir / "confusion.csv").open("w", newline="", encoding="utf-8") as stream:
@@ -147,6 +235,7 @@ def write_outputs(evaluation: Evaluation, bins: int, metrics_path: Path, plots_d
 
 def run(
     config: EvaluateConfig,
+    schema: Schema,
     *,
     model_path: Path,
     simple_model_path: Path,
@@ -155,9 +244,9 @@ def run(
     plots_dir: Path,
 ) -> Evaluation:
     """CLI entry: evaluate the candidate (and, for the gates, the simple model) on the test split."""
-    test = read_processed(test_path)
-    evaluation = evaluate(load_model(model_path), test, config)
-    simple = evaluate(load_model(simple_model_path), test, config)
+    test = read_processed(test_path, schema)
+    evaluation = evaluate(load_model(model_path), test, config, schema)
+    simple = evaluate(load_model(simple_model_path), test, config, schema)
     evaluation.metrics["simple_model"] = {"overall": simple.metrics["overall"]}
     write_outputs(evaluation, config.calibration_bins, metrics_path, plots_dir)
     return evaluation

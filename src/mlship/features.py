@@ -13,7 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from mlship.data.schema import CENSUS, Schema
+from mlship.data.schema import Schema
 
 MISSING = "__missing__"
 """The category a missing categorical value becomes before encoding."""
@@ -25,10 +25,11 @@ def _categories(schema: Schema) -> list[list[str]]:
     return [[*column.categories, MISSING] for column in schema.categorical]
 
 
-def build_preprocessor(schema: Schema = CENSUS, encoding: Encoding = "ordinal") -> ColumnTransformer:
+def build_preprocessor(schema: Schema, encoding: Encoding = "ordinal") -> ColumnTransformer:
     """Impute and encode the schema's features; output is dense, finite and ordered numeric then categorical.
 
-    ``ordinal`` suits tree ensembles (an unseen category becomes -1, which gradient boosting treats as
+    Numbers (integers, floats, booleans as 0/1) are imputed with the training median. ``ordinal`` suits tree
+    ensembles (an unseen category becomes -1, which gradient boosting treats as
     missing); ``one_hot`` with scaled numerics suits linear models (an unseen category is all zeros).
     """
     numeric_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median"))]
@@ -54,6 +55,6 @@ def build_preprocessor(schema: Schema = CENSUS, encoding: Encoding = "ordinal") 
     )
 
 
-def categorical_mask(schema: Schema = CENSUS) -> list[bool]:
+def categorical_mask(schema: Schema) -> list[bool]:
     """Which columns of the ordinal-encoded output are categorical (numerics come first)."""
     return [False] * len(schema.numeric) + [True] * len(schema.categorical)

@@ -1,15 +1,17 @@
 """The BentoML service: the trained pipeline behind a typed HTTP API.
 
 Endpoints (all JSON):
-  POST /predict   {"records": [{...}, ...]} -> probabilities and labels, in request order
-  POST /metadata  {} -> model version, git SHA, data hash, training metrics, the request schema
+  POST /predict   {"records": [{...}, ...]} -> one prediction per record, in request order (binary:
+                  probability + label; multiclass: label + probabilities; regression: value)
+  POST /metadata  {} -> model version, git SHA, data hash, task, training metrics, the request schema and an
+                  example record
   GET  /livez, /readyz, /healthz (BentoML's own)
 
 Serve: ``make serve`` (the built bento) or ``bentoml serve mlship.service:ModelService``.
 
-BentoML builds a service from the class at import time, so this module reads ``params.yaml`` once when it
-is imported (the request size limit is part of the request type; ``service.tracing`` must be settled before
-BentoML sets up OpenTelemetry). ``MLSHIP_PARAMS`` points elsewhere.
+BentoML builds a service from the class at import time, so this module reads ``params.yaml`` and the data
+schema once when it is imported (the request and response types come from them; ``service.tracing`` must be
+settled before BentoML sets up OpenTelemetry). ``MLSHIP_PARAMS`` points elsewhere.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ from threadpoolctl import threadpool_limits
 
 from mlship import telemetry
 from mlship.config import load_params
-from mlship.data.schema import CENSUS
+from mlship.data.schema import load_schema
 from mlship.serving.contract import (
+    BinaryPrediction,
     ModelMetadata,
-    Prediction,
-    PredictResponse,
+    MulticlassPrediction,
+    RegressionPrediction,
+    example_record,
     records_type,
+    response_type,
     schema_description,
 )
 from mlship.serving.logs import quiet_client_errors
@@ -39,15 +44,21 @@ from mlship.serving.runtime import HeapFreezer, configure_tracing
 from mlship.serving.store import MODEL_FILE
 
 telemetry.disable()
-PARAMS = load_params(Path(os.environ.get("MLSHIP_PARAMS", "params.yaml")))
+PARAMS_PATH = Path(os.environ.get("MLSHIP_PARAMS", "params.yaml"))
+PARAMS = load_params(PARAMS_PATH)
+SCHEMA = load_schema(PARAMS_PATH.parent / PARAMS.data.schema_path)
+TASK = SCHEMA.task
 SERVICE = PARAMS.service
 configure_tracing(SERVICE.tracing)  # before BentoML builds its tracer provider in the worker
-THRESHOLD = PARAMS.evaluate.threshold
+THRESHOLD = PARAMS.evaluate.threshold if TASK == "binary" else None
+CLASSES = SCHEMA.target.classes
 
 if TYPE_CHECKING:
     Records = list[BaseModel]
+    Response = BaseModel
 else:
-    Records = records_type(SERVICE.max_records, CENSUS)
+    Records = records_type(SERVICE.max_records, SCHEMA)
+    Response = response_type(TASK)
 
 
 @bentoml.service(
@@ -70,7 +81,7 @@ class ModelService:
         # On an instance, BentoML resolves the BentoModel reference to the stored model.
         stored: Any = self.model_ref
         self.pipeline = joblib.load(stored.path_of(MODEL_FILE))
-        self.predictor = compile_predictor(self.pipeline, CENSUS)
+        self.predictor = compile_predictor(self.pipeline, SCHEMA)
         self.version = str(stored.tag.version)
         meta: dict[str, Any] = dict(stored.info.metadata)
         self.metadata_response = ModelMetadata(
@@ -78,29 +89,41 @@ class ModelService:
             model_version=self.version,
             git_sha=str(meta.get("git_sha", "unknown")),
             data_sha256=str(meta.get("data_sha256", "unknown")),
+            task=TASK,
             threshold=THRESHOLD,
             max_records=SERVICE.max_records,
             estimator=str(meta.get("estimator", type(self.pipeline.named_steps["estimator"]).__name__)),
             metrics=dict(meta.get("metrics", {})),
-            data_schema=schema_description(CENSUS),
+            data_schema=schema_description(SCHEMA),
+            example=example_record(SCHEMA),
         )
         # Last: the model and everything above are long-lived; keep them out of the collector's sight.
         self.heap = HeapFreezer()
 
     @bentoml.api
-    def predict(self, records: Records) -> PredictResponse:
+    def predict(self, records: Records) -> Response:
         """Score each record; the answer keeps the request order."""
         self.heap.request()
-        probabilities = self.predictor.predict_proba(records)
-        positive, negative = CENSUS.target.positive, CENSUS.target.negative
-        return PredictResponse(
-            model_version=self.version,
-            threshold=THRESHOLD,
-            predictions=[
-                Prediction(probability=float(p), label=positive if p >= THRESHOLD else negative)
-                for p in probabilities
-            ],
-        )
+        output = self.predictor.predict(records)
+        predictions: list[BaseModel]
+        if TASK == "binary":
+            threshold = float(PARAMS.evaluate.threshold)
+            negative, positive = CLASSES
+            predictions = [
+                BinaryPrediction(probability=float(p), label=positive if p >= threshold else negative)
+                for p in output
+            ]
+        elif TASK == "multiclass":
+            predictions = [
+                MulticlassPrediction(
+                    label=CLASSES[int(row.argmax())],
+                    probabilities={label: float(p) for label, p in zip(CLASSES, row, strict=True)},
+                )
+                for row in output
+            ]
+        else:
+            predictions = [RegressionPrediction(value=float(value)) for value in output]
+        return Response(model_version=self.version, threshold=THRESHOLD, predictions=predictions)
 
     @bentoml.api
     def metadata(self) -> ModelMetadata:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
-from sklearn.base import ClassifierMixin
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
 from mlship.config import Estimator, ModelConfig
-from mlship.data.schema import CENSUS, IntArray, Schema, read_processed, split_xy
+from mlship.data.schema import Schema, TargetArray, read_processed, split_xy
 from mlship.features import build_preprocessor, categorical_mask
 
 
@@ -23,7 +23,7 @@ class ModelConfigError(ValueError):
     """The model section asks for something the chosen estimator cannot do."""
 
 
-def monotonic_constraints(config: ModelConfig, schema: Schema = CENSUS) -> list[int]:
+def monotonic_constraints(config: ModelConfig, schema: Schema) -> list[int]:
     """``model.monotonic`` as gradient boosting's ``monotonic_cst``, aligned to the encoded columns."""
     unknown = sorted(set(config.monotonic) - set(schema.numeric_names))
     if unknown:
@@ -31,32 +31,43 @@ def monotonic_constraints(config: ModelConfig, schema: Schema = CENSUS) -> list[
             f"model.monotonic: {', '.join(unknown)} is not a numeric feature "
             f"(numeric features: {', '.join(schema.numeric_names)})"
         )
+    if schema.task == "multiclass" and config.monotonic:
+        raise ModelConfigError(
+            "model.monotonic: gradient boosting honours it for binary and regression tasks only"
+        )
     numeric = [config.monotonic.get(name, 0) for name in schema.numeric_names]
     return numeric + [0] * len(schema.categorical)
 
 
-def build_model(
-    config: ModelConfig, schema: Schema = CENSUS, estimator_name: Estimator | None = None
-) -> Pipeline:
-    """An unfitted ``Pipeline`` for the configured estimator (or ``estimator_name``, e.g. the simple model).
+def build_model(config: ModelConfig, schema: Schema, estimator_name: Estimator | None = None) -> Pipeline:
+    """An unfitted ``Pipeline`` for the configured estimator (or ``estimator_name``, e.g. the simple model),
+    a classifier or a regressor as the schema's task asks.
 
     Monotonic constraints apply to the candidate only; the simple model is the unconstrained reference.
     """
     name = estimator_name or config.estimator
     candidate = estimator_name is None
-    estimator: ClassifierMixin
+    classifier = schema.target.is_classifier
+    estimator: BaseEstimator
     if name == "hist_gradient_boosting":
         hgb = config.hist_gradient_boosting
-        estimator = HistGradientBoostingClassifier(
-            learning_rate=hgb.learning_rate,
-            max_iter=hgb.max_iter,
-            max_leaf_nodes=hgb.max_leaf_nodes,
-            min_samples_leaf=hgb.min_samples_leaf,
-            l2_regularization=hgb.l2_regularization,
-            categorical_features=categorical_mask(schema),
-            monotonic_cst=monotonic_constraints(config, schema) if candidate else None,
-            early_stopping=False,
-            random_state=config.seed,
+        settings = {
+            "learning_rate": hgb.learning_rate,
+            "max_iter": hgb.max_iter,
+            "max_leaf_nodes": hgb.max_leaf_nodes,
+            "min_samples_leaf": hgb.min_samples_leaf,
+            "l2_regularization": hgb.l2_regularization,
+            "categorical_features": categorical_mask(schema),
+            "monotonic_cst": monotonic_constraints(config, schema)
+            if candidate and config.monotonic
+            else None,
+            "early_stopping": False,
+            "random_state": config.seed,
+        }
+        estimator = (
+            HistGradientBoostingClassifier(**settings)
+            if classifier
+            else HistGradientBoostingRegressor(**settings)
         )
         preprocessor = build_preprocessor(schema, "ordinal")
     else:
@@ -65,17 +76,21 @@ def build_model(
                 f"model.monotonic is honoured only by hist_gradient_boosting, not {name}: "
                 "remove the constraints or choose that estimator"
             )
-        lr = config.logistic_regression
-        estimator = LogisticRegression(C=lr.C, max_iter=lr.max_iter, random_state=config.seed)
+        linear = config.linear
+        estimator = (
+            LogisticRegression(C=linear.C, max_iter=linear.max_iter, random_state=config.seed)
+            if classifier
+            else Ridge(alpha=1.0 / linear.C, max_iter=linear.max_iter, random_state=config.seed)
+        )
         preprocessor = build_preprocessor(schema, "one_hot")
     return Pipeline([("features", preprocessor), ("estimator", estimator)])
 
 
 def train(
     features: pd.DataFrame,
-    target: IntArray,
+    target: TargetArray,
     config: ModelConfig,
-    schema: Schema = CENSUS,
+    schema: Schema,
     estimator_name: Estimator | None = None,
 ) -> Pipeline:
     """Fit a fresh model on ``features`` (selected by name, so column order does not matter)."""
@@ -99,10 +114,12 @@ def load_model(path: Path) -> Pipeline:
     return model
 
 
-def run(config: ModelConfig, train_path: Path, model_path: Path, simple_model_path: Path) -> Pipeline:
+def run(
+    config: ModelConfig, schema: Schema, train_path: Path, model_path: Path, simple_model_path: Path
+) -> Pipeline:
     """CLI entry: train the candidate and the simple reference model on the train split; save both."""
-    features, target = split_xy(read_processed(train_path))
-    model = train(features, target, config)
-    save_model(train(features, target, config, estimator_name=config.simple_model), simple_model_path)
+    features, target = split_xy(read_processed(train_path, schema), schema)
+    model = train(features, target, config, schema)
+    save_model(train(features, target, config, schema, estimator_name=config.simple_model), simple_model_path)
     save_model(model, model_path)
     return model

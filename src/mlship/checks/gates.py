@@ -1,7 +1,9 @@
 """Model gates: absolute limits, regression against ``main``, slice gaps, and the simple-model baseline.
 
 Every gate yields a :class:`Verdict`; ``mlship gates`` prints one line per failure and exits non-zero.
-Thresholds come from ``params.yaml`` (``gates:``), never from code.
+Thresholds come from ``params.yaml`` (``gates:``), never from code; metric directions from
+:mod:`mlship.tasks`. Gates fail closed: a metric missing on either side fails; a judgement that cannot be
+made (no baseline yet, fewer than two slices large enough) is a ``not_judged`` verdict, printed as such.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from mlship.config import LOWER_IS_BETTER, GatesConfig
+from mlship.config import GatesConfig
+from mlship.tasks import higher_is_better
+
+Status = Literal["pass", "fail", "not_judged"]
 
 MetricsDoc = Mapping[str, Any]
 
@@ -28,13 +33,28 @@ class Verdict:
     value: float | None
     threshold: float | None
     detail: str
+    judged: bool = True
+
+    @property
+    def status(self) -> Status:
+        if not self.judged:
+            return "not_judged"
+        return "pass" if self.passed else "fail"
 
     def line(self) -> str:
-        status = "PASS" if self.passed else "FAIL"
-        return f"{status} {self.gate} [{self.target}]: {self.detail}"
+        label = {"pass": "PASS", "fail": "FAIL", "not_judged": "NOT JUDGED"}[self.status]
+        return f"{label} {self.gate} [{self.target}]: {self.detail}"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        record = asdict(self)
+        del record["judged"]
+        record["status"] = self.status
+        return record
+
+
+def not_judged(gate: str, target: str, threshold: float | None, detail: str) -> Verdict:
+    """A gate that cannot be decided: it does not block, and it is listed so nobody mistakes it for a pass."""
+    return Verdict(gate, target, True, None, threshold, detail, judged=False)
 
 
 @dataclass(frozen=True)
@@ -90,22 +110,34 @@ def floor_verdicts(overall: Mapping[str, float], config: GatesConfig) -> list[Ve
 def regression_verdicts(
     overall: Mapping[str, float], baseline: Baseline, config: GatesConfig
 ) -> list[Verdict]:
-    """How much worse than the merge base each metric got (a loss going up counts as worse)."""
+    """How much worse than the merge base each metric got (a loss going up counts as worse).
+
+    No baseline, or a baseline holding none of the configured metrics (another task or dataset on
+    ``main``), cannot be compared: one ``not_judged`` line. A metric missing on one side only fails.
+    """
     if baseline.metrics is None:
-        return [Verdict("regression", baseline.ref, True, None, None, baseline.note)]
+        return [not_judged("regression", baseline.ref, None, baseline.note)]
     reference = baseline.metrics.get("overall", {})
+    where = f"{baseline.ref}@{(baseline.commit or '')[:8]}"
+    if config.max_regression and not set(config.max_regression) & set(reference):
+        detail = (
+            f"the baseline at {where} has none of {', '.join(config.max_regression)} "
+            "(another task or dataset): not compared"
+        )
+        return [not_judged("regression", baseline.ref, None, detail)]
     verdicts: list[Verdict] = []
     for metric, allowed in config.max_regression.items():
-        if metric not in reference or metric not in overall:
-            detail = f"{metric} not present at both {baseline.ref} and HEAD; not compared"
-            verdicts.append(Verdict("regression", metric, True, None, allowed, detail))
+        missing = [side for side, doc in ((where, reference), ("HEAD", overall)) if metric not in doc]
+        if missing:
+            detail = f"{metric} missing at {' and '.join(missing)}: cannot show it did not regress"
+            verdicts.append(Verdict("regression", metric, False, None, allowed, detail))
             continue
         new, old = float(overall[metric]), float(reference[metric])
-        worse_by = (new - old) if metric in LOWER_IS_BETTER else (old - new)
+        worse_by = (old - new) if higher_is_better(metric) else (new - old)
         passed = worse_by <= allowed + 1e-12
         detail = (
             f"{metric} {_fmt(old)} -> {_fmt(new)} (worse by {_fmt(max(worse_by, 0.0))}, "
-            f"allowed {_fmt(allowed)}) vs {baseline.ref}@{(baseline.commit or '')[:8]}"
+            f"allowed {_fmt(allowed)}) vs {where}"
         )
         verdicts.append(Verdict("regression", metric, passed, worse_by, allowed, detail))
     return verdicts
@@ -131,12 +163,16 @@ def slice_gap_verdicts(
         }
         skipped = sorted(set(groups) - set(scored))
         if len(scored) < 2:
-            detail = f"fewer than two slices with n >= {gate.min_slice_size}; nothing to compare"
-            verdicts.append(Verdict("slice_gap", attribute, True, None, allowed, detail))
+            detail = (
+                f"fewer than two slices with n >= {gate.min_slice_size} and {gate.metric} "
+                f"({len(scored)} of {len(groups)}); the gap cannot be judged"
+            )
+            verdicts.append(not_judged("slice_gap", attribute, allowed, detail))
             continue
-        best = max(scored, key=scored.__getitem__)
-        worst = min(scored, key=scored.__getitem__)
-        gap = scored[best] - scored[worst]
+        sign = 1.0 if higher_is_better(gate.metric) else -1.0
+        best = max(scored, key=lambda name: sign * scored[name])
+        worst = min(scored, key=lambda name: sign * scored[name])
+        gap = abs(scored[best] - scored[worst])
         passed = gap <= allowed
         detail = (
             f"{gate.metric} gap {_fmt(gap)} ({worst} {_fmt(scored[worst])} vs {best} {_fmt(scored[best])}) "
@@ -158,7 +194,7 @@ def simple_model_verdict(metrics: MetricsDoc, config: GatesConfig) -> Verdict:
             "simple_model", gate.metric, False, None, gate.min_margin, "simple-model metrics missing"
         )
     new, old = float(candidate[gate.metric]), float(simple[gate.metric])
-    margin = (old - new) if gate.metric in LOWER_IS_BETTER else (new - old)
+    margin = (new - old) if higher_is_better(gate.metric) else (old - new)
     passed = margin >= gate.min_margin
     detail = (
         f"{gate.metric} {_fmt(new)} vs simple model {_fmt(old)}: margin {_fmt(margin)} "

@@ -9,10 +9,13 @@ out on purpose, and why:
   identifier, index or date columns.
 * ``BoostingOverfit`` — supports only AdaBoost/GradientBoosting/LightGBM/XGBoost/CatBoost, not
   scikit-learn's HistGradientBoosting.
-* ``ClassImbalance`` — the 24 % positive rate is the nature of the data; the label-drift check watches it.
+* ``ClassImbalance`` — a class balance is the nature of the data; the label-drift check watches it.
 * ``ModelInferenceTime`` — speed is measured by the benchmarks under ``bench/``, not by a CI timer.
 * ``ConfusionMatrixReport``, ``CalibrationScore`` — reports without conditions; the same plots come from
   ``evaluate`` through DVC, and the gates judge the metrics.
+
+The checks follow the task declared in the schema: ``NewLabelTrainTest`` and ``RocReport`` apply to
+classifiers only; regression runs the rest with Deepchecks' regression metrics.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ with warnings.catch_warnings():
 
 from mlship.checks.results import CheckOutcome, ConditionOutcome, SuiteOutcome
 from mlship.config import DataIntegrityChecks, ModelEvaluationChecks, TrainTestChecks
-from mlship.data.schema import CENSUS, Schema
+from mlship.data.schema import Schema, split_xy
 
 
 @contextmanager
@@ -57,8 +60,12 @@ def quiet() -> Iterator[None]:
             set_verbosity(level)
 
 
-def dataset(frame: pd.DataFrame, schema: Schema = CENSUS) -> Any:
-    """A Deepchecks ``Dataset`` declaring features, categorical features and label explicitly."""
+_LABEL_TYPES = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}
+_IMPORTANCE_SCORING = {"binary": "roc_auc", "multiclass": "neg_log_loss", "regression": "r2"}
+
+
+def dataset(frame: pd.DataFrame, schema: Schema) -> Any:
+    """A Deepchecks ``Dataset`` declaring features, categorical features, label and its type explicitly."""
     columns = [*schema.feature_names, schema.target.name]
     present = [c for c in columns if c in frame.columns]
     with quiet():
@@ -67,7 +74,7 @@ def dataset(frame: pd.DataFrame, schema: Schema = CENSUS) -> Any:
             label=schema.target.name,
             cat_features=[c for c in schema.categorical_names if c in frame.columns],
             features=[c for c in schema.feature_names if c in frame.columns],
-            label_type="binary",
+            label_type=_LABEL_TYPES[schema.task],
         )
 
 
@@ -78,8 +85,8 @@ def data_integrity_suite(config: DataIntegrityChecks) -> Any:
         c.SpecialCharacters().add_condition_ratio_of_special_characters_less_or_equal(
             config.max_special_character_ratio
         ),
-        c.MixedNulls().add_condition_different_nulls_less_equal_to(1),
-        c.MixedDataTypes().add_condition_rare_type_ratio_not_in_range((0.01, 0.1)),
+        c.MixedNulls().add_condition_different_nulls_less_equal_to(config.max_mixed_nulls),
+        c.MixedDataTypes().add_condition_rare_type_ratio_not_in_range(config.rare_type_ratio_range),
         c.StringMismatch().add_condition_no_variants(),
         c.PercentOfNulls().add_condition_percent_of_nulls_not_greater_than(config.max_null_ratio),
         c.DataDuplicates().add_condition_ratio_less_or_equal(config.max_duplicate_ratio),
@@ -93,13 +100,18 @@ def data_integrity_suite(config: DataIntegrityChecks) -> Any:
     )
 
 
-def train_test_suite(config: TrainTestChecks, seed: int) -> Any:
+def train_test_suite(config: TrainTestChecks, seed: int, classifier: bool) -> Any:
+    labels = (
+        [c.NewLabelTrainTest().add_condition_new_labels_number_less_or_equal(config.max_new_labels)]
+        if classifier
+        else []
+    )
     return Suite(
         "train_test",
         c.DatasetsSizeComparison().add_condition_test_train_size_ratio_greater_than(
             config.min_test_train_size_ratio
         ),
-        c.NewLabelTrainTest().add_condition_new_labels_number_less_or_equal(0),
+        *labels,
         c.NewCategoryTrainTest().add_condition_new_category_ratio_less_or_equal(
             config.max_new_category_ratio
         ),
@@ -118,13 +130,14 @@ def train_test_suite(config: TrainTestChecks, seed: int) -> Any:
     )
 
 
-def model_evaluation_suite(config: ModelEvaluationChecks, seed: int) -> Any:
+def model_evaluation_suite(config: ModelEvaluationChecks, seed: int, classifier: bool) -> Any:
+    roc = [c.RocReport().add_condition_auc_greater_than(config.min_roc_auc)] if classifier else []
     return Suite(
         "model_evaluation",
         c.TrainTestPerformance().add_condition_train_test_relative_degradation_less_than(
             config.max_train_test_degradation
         ),
-        c.RocReport().add_condition_auc_greater_than(config.min_roc_auc),
+        *roc,
         c.PredictionDrift().add_condition_drift_score_less_than(config.max_prediction_drift),
         c.SimpleModelComparison(random_state=seed).add_condition_gain_greater_than(
             config.min_gain_over_simple
@@ -144,18 +157,22 @@ def model_evaluation_suite(config: ModelEvaluationChecks, seed: int) -> Any:
 
 
 def feature_importance(
-    model: Pipeline, test: pd.DataFrame, config: ModelEvaluationChecks, seed: int, schema: Schema = CENSUS
+    model: Pipeline, test: pd.DataFrame, config: ModelEvaluationChecks, seed: int, schema: Schema
 ) -> pd.Series:
     """Permutation importance on a fixed test sample, computed once for every check that needs it.
 
     Deepchecks would otherwise compute it itself on the full data (~100 s on two cores).
     """
     sample = test.sample(n=min(config.importance_rows, len(test)), random_state=seed)
+    features, target = split_xy(sample, schema)
+    scoring = _IMPORTANCE_SCORING[schema.task]
+    if schema.task == "binary" and np.unique(target).size < 2:
+        scoring = "neg_log_loss"
     result = permutation_importance(
         model,
-        sample[schema.feature_names],
-        sample[schema.target.name],
-        scoring="roc_auc",
+        features,
+        target,
+        scoring=scoring,
         n_repeats=config.importance_repeats,
         random_state=seed,
         n_jobs=1,
@@ -217,28 +234,34 @@ def save_html(result: Any, name: str, path: Path) -> None:
 
 
 def run_data_integrity(
-    frame: pd.DataFrame, config: DataIntegrityChecks, html: Path | None = None
+    frame: pd.DataFrame, config: DataIntegrityChecks, schema: Schema, html: Path | None = None
 ) -> SuiteOutcome:
     return _run(
         data_integrity_suite(config),
         "data_integrity",
         {"rows": len(frame)},
         html,
-        train_dataset=dataset(frame),
+        train_dataset=dataset(frame, schema),
     )
 
 
 def run_train_test(
-    train: pd.DataFrame, test: pd.DataFrame, config: TrainTestChecks, seed: int, html: Path | None = None
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    config: TrainTestChecks,
+    seed: int,
+    schema: Schema,
+    html: Path | None = None,
 ) -> SuiteOutcome:
     rows = {"train": len(train), "test": len(test)}
     return _run(
-        train_test_suite(config, seed),
+        train_test_suite(config, seed, schema.target.is_classifier),
         "train_test",
         rows,
         html,
-        train_dataset=dataset(train),
-        test_dataset=dataset(test),
+        train_dataset=dataset(train, schema),
+        test_dataset=dataset(test, schema),
     )
 
 
@@ -249,20 +272,26 @@ def run_model_evaluation(
     test: pd.DataFrame,
     config: ModelEvaluationChecks,
     seed: int,
+    schema: Schema,
     html: Path | None = None,
-    schema: Schema = CENSUS,
 ) -> SuiteOutcome:
     rows = {"train": len(train), "test": len(test)}
+    classifier = schema.target.is_classifier
+    predictions: dict[str, Any] = {}
+    if classifier:
+        predictions = {
+            "y_proba_train": model.predict_proba(train[schema.feature_names]),
+            "y_proba_test": model.predict_proba(test[schema.feature_names]),
+            "model_classes": list(range(len(schema.target.classes))),
+        }
     return _run(
-        model_evaluation_suite(config, seed),
+        model_evaluation_suite(config, seed, classifier),
         "model_evaluation",
         rows,
         html,
-        train_dataset=dataset(train),
-        test_dataset=dataset(test),
+        train_dataset=dataset(train, schema),
+        test_dataset=dataset(test, schema),
         model=model,
         feature_importance=feature_importance(model, test, config, seed, schema),
-        y_proba_train=model.predict_proba(train[schema.feature_names]),
-        y_proba_test=model.predict_proba(test[schema.feature_names]),
-        model_classes=[0, 1],
+        **predictions,
     )

@@ -10,7 +10,9 @@ from typing import Any
 from mlship.checks import results
 from mlship.checks.gates import Baseline, Verdict, load_baseline, metric_verdicts
 from mlship.checks.results import SUITES
-from mlship.config import Params
+from mlship.config import Params, mismatches
+from mlship.data.schema import Schema
+from mlship.tasks import metric_names
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,23 @@ class Outcome:
     def failures(self) -> list[Verdict]:
         return [v for v in self.verdicts if not v.passed]
 
+    @property
+    def unjudged(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.status == "not_judged"]
+
     def render(self) -> str:
-        failed = self.failures
+        """The baseline, one line per failure and per gate that could not be judged, then the tally."""
+        failed, unjudged = self.failures, self.unjudged
         lines = [self.baseline.note]
         lines += [v.line() for v in failed]
+        lines += [v.line() for v in unjudged]
         total = len(self.verdicts)
-        lines.append(
-            f"gates: {total - len(failed)}/{total} passed"
-            + (f", {len(failed)} FAILED" if failed else " - all gates and checks passed")
-        )
+        passed = total - len(failed) - len(unjudged)
+        tally = f"gates: {passed}/{total} passed"
+        if unjudged:
+            tally += f", {len(unjudged)} not judged"
+        tally += f", {len(failed)} FAILED" if failed else " - no gate or check failed"
+        lines.append(tally)
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -46,6 +56,11 @@ class Outcome:
                 "note": self.baseline.note,
             },
             "verdicts": [v.as_dict() for v in self.verdicts],
+            "counts": {
+                "pass": sum(v.status == "pass" for v in self.verdicts),
+                "fail": len(self.failures),
+                "not_judged": len(self.unjudged),
+            },
         }
 
 
@@ -75,12 +90,24 @@ def suite_verdicts(reports: Path) -> list[Verdict]:
     return verdicts
 
 
-def judge(metrics: dict[str, Any], baseline: Baseline, reports: Path, params: Params) -> Outcome:
-    verdicts = [*suite_verdicts(reports), *metric_verdicts(metrics, baseline, params.gates)]
+def config_verdicts(params: Params, schema: Schema) -> list[Verdict]:
+    """Settings that do not fit the declared data fail here, each named, instead of passing unseen."""
+    problems = mismatches(params, metric_names(schema.task), schema.numeric_names, schema.sensitive)
+    return [Verdict("config", "params.yaml", False, None, None, problem) for problem in problems]
+
+
+def judge(
+    metrics: dict[str, Any], baseline: Baseline, reports: Path, params: Params, schema: Schema
+) -> Outcome:
+    verdicts = [
+        *config_verdicts(params, schema),
+        *suite_verdicts(reports),
+        *metric_verdicts(metrics, baseline, params.gates),
+    ]
     return Outcome(tuple(verdicts), baseline)
 
 
-def run(params: Params, repo: Path) -> Outcome:
+def run(params: Params, schema: Schema, repo: Path) -> Outcome:
     """CLI entry: judge the workspace's metrics and check summaries; write ``reports/gates.json``."""
     metrics_path = params.paths.metrics
     try:
@@ -88,7 +115,7 @@ def run(params: Params, repo: Path) -> Outcome:
     except FileNotFoundError:
         raise FileNotFoundError(f"{metrics_path} does not exist: run `dvc repro` first") from None
     baseline = load_baseline(metrics_path, params.gates.baseline_ref, repo)
-    outcome = judge(metrics, baseline, repo / params.paths.reports, params)
+    outcome = judge(metrics, baseline, repo / params.paths.reports, params, schema)
     out = repo / params.paths.reports / "gates.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(outcome.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from mlship.data.schema import (
-    CENSUS,
+    FALSE_TEXT,
+    TRUE_TEXT,
     CategoricalColumn,
     NumericColumn,
     Schema,
-    read_source_csv,
+    read_source,
     write_processed,
 )
 
@@ -70,35 +71,55 @@ def _examples(values: pd.Series) -> tuple[str, ...]:
     return tuple(str(v) for v in values.drop_duplicates().head(_EXAMPLES))
 
 
+def _bound(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _check_boolean(raw: pd.Series, column: NumericColumn) -> tuple[pd.Series, list[Violation]]:
+    violations: list[Violation] = []
+    missing = raw.isna()
+    text = raw.astype(str).str.strip().str.lower()
+    truthy, falsy = text.isin(TRUE_TEXT), text.isin(FALSE_TEXT)
+    unparsable = ~missing & ~truthy & ~falsy
+    if unparsable.any():
+        violations.append(
+            Violation(column.name, "not_boolean", int(unparsable.sum()), _examples(raw[unparsable]))
+        )
+    if not column.nullable and missing.any():
+        violations.append(Violation(column.name, "missing_value", int(missing.sum())))
+    typed = pd.Series(np.where(truthy, 1.0, np.where(falsy, 0.0, np.nan)), index=raw.index)
+    return typed.astype("float64" if column.nullable else "int64") if not violations else typed, violations
+
+
 def _check_numeric(raw: pd.Series, column: NumericColumn) -> tuple[pd.Series, list[Violation]]:
+    if column.kind == "boolean":
+        return _check_boolean(raw, column)
     violations: list[Violation] = []
     missing = raw.isna()
     parsed = pd.to_numeric(raw, errors="coerce")
-    unparsable = parsed.isna() & ~missing
+    unparsable = (parsed.isna() & ~missing) | ~np.isfinite(parsed.fillna(0.0))
     if unparsable.any():
         violations.append(
             Violation(column.name, "not_numeric", int(unparsable.sum()), _examples(raw[unparsable]))
         )
-    fractional = parsed.notna() & (np.floor(parsed) != parsed)
-    if fractional.any():
-        violations.append(
-            Violation(column.name, "not_integer", int(fractional.sum()), _examples(raw[fractional]))
-        )
+        parsed = parsed.where(~unparsable)
+    if column.kind == "integer":
+        fractional = parsed.notna() & (np.floor(parsed) != parsed)
+        if fractional.any():
+            violations.append(
+                Violation(column.name, "not_integer", int(fractional.sum()), _examples(raw[fractional]))
+            )
     if not column.nullable and missing.any():
         violations.append(Violation(column.name, "missing_value", int(missing.sum())))
-    below = parsed < column.minimum
-    above = parsed > column.maximum
-    if below.any() or above.any():
-        bad = below | above
-        violations.append(
-            Violation(
-                column.name,
-                f"out_of_range[{column.minimum}, {column.maximum}]",
-                int(bad.sum()),
-                _examples(raw[bad]),
-            )
-        )
-    typed = parsed.astype("float64" if column.nullable else "int64") if not violations else parsed
+    low = -np.inf if column.minimum is None else column.minimum
+    high = np.inf if column.maximum is None else column.maximum
+    bad = (parsed < low) | (parsed > high)
+    if bad.any():
+        shown = f"[{_bound(low) if column.minimum is not None else '-inf'}, "
+        shown += f"{_bound(high) if column.maximum is not None else 'inf'}]"
+        violations.append(Violation(column.name, f"out_of_range{shown}", int(bad.sum()), _examples(raw[bad])))
+    whole = column.kind == "integer" and not column.nullable
+    typed = parsed.astype("int64" if whole else "float64") if not violations else parsed
     return typed, violations
 
 
@@ -115,7 +136,27 @@ def _check_categorical(raw: pd.Series, column: CategoricalColumn) -> tuple[pd.Se
     return raw.astype(object), violations
 
 
-def validate(raw: pd.DataFrame, schema: Schema = CENSUS) -> ValidationResult:
+def _check_target(raw: pd.Series, schema: Schema) -> tuple[pd.Series, list[Violation]]:
+    """Classifiers: every label known, encoded as its class index. Regression: a finite number."""
+    target = schema.target
+    missing = raw.isna()
+    if not target.is_classifier:
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.fillna(0.0))
+        if bad.any():
+            examples = _examples(raw[bad].fillna("<missing>"))
+            return values, [Violation(target.name, "not_numeric_target", int(bad.sum()), examples)]
+        return values.astype("float64"), []
+    classes = target.classes
+    bad = missing | ~raw.isin(classes)
+    if bad.any():
+        examples = _examples(raw[bad].fillna("<missing>"))
+        return raw, [Violation(target.name, "unknown_label", int(bad.sum()), examples)]
+    index = {label: position for position, label in enumerate(classes)}
+    return raw.map(index).astype("int64"), []
+
+
+def validate(raw: pd.DataFrame, schema: Schema) -> ValidationResult:
     """Check every column of ``raw`` (strings, canonical names) against ``schema``."""
     violations: list[Violation] = []
     rows = len(raw)
@@ -138,26 +179,19 @@ def validate(raw: pd.DataFrame, schema: Schema = CENSUS) -> ValidationResult:
         )
         typed[column.name] = checked
         violations.extend(found)
-    target = schema.target
-    if target.name in raw.columns:
-        labels = raw[target.name]
-        bad = ~labels.isin([target.positive, target.negative])
-        if bad.any():
-            violations.append(
-                Violation(
-                    target.name, "unknown_label", int(bad.sum()), _examples(labels[bad].fillna("<missing>"))
-                )
-            )
-        typed[target.name] = (labels == target.positive).astype("int64")
+    if schema.target.name in raw.columns:
+        labels, found = _check_target(raw[schema.target.name], schema)
+        typed[schema.target.name] = labels
+        violations.extend(found)
     if violations:
         return ValidationResult(raw, tuple(violations), rows)
     frame = pd.DataFrame({name: typed[name] for name in expected}).reset_index(drop=True)
     return ValidationResult(frame, (), rows)
 
 
-def run(raw_path: Path, output: Path, report_path: Path, schema: Schema = CENSUS) -> ValidationResult:
+def run(raw_path: Path, output: Path, report_path: Path, schema: Schema) -> ValidationResult:
     """CLI entry: validate the raw file, always write the report, write the frame only when valid."""
-    result = validate(read_source_csv(raw_path, schema), schema)
+    result = validate(read_source(raw_path, schema), schema)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(result.report(), indent=2) + "\n", encoding="utf-8")
     if not result.ok:
