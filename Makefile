@@ -50,15 +50,22 @@ gates: repro ## judge the data and the model: Deepchecks verdicts + model gates 
 
 GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BENTO_VERSION ?= $(GIT_SHA)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
-PORT ?= 3000
+# The service's port comes from params.yaml (service.port); `make serve PORT=...` overrides it.
+PORT ?= $(shell $(BIN)/mlship config --get service.port 2>/dev/null || echo 3000)
 
 requirements/serving.txt: pyproject.toml uv.lock
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet -o $@
 
 .PHONY: bento
-bento: repro requirements/serving.txt ## save the model to the BentoML store and build the bento, versioned by the git SHA
+bento: repro requirements/serving.txt ## save the model and build the bento, versioned by the git SHA (re-runnable)
 	mlship store-model
-	bentoml build --version $(BENTO_VERSION)
+	@name="$$(mlship config --get service.name)"; \
+	if [[ "$(BENTO_VERSION)" != *-dirty ]] && bentoml get "$$name:$(BENTO_VERSION)" >/dev/null 2>&1; then \
+		echo "bento $$name:$(BENTO_VERSION) already built for this commit"; \
+	else \
+		bentoml delete -y "$$name:$(BENTO_VERSION)" >/dev/null 2>&1 || true; \
+		bentoml build --version $(BENTO_VERSION); \
+	fi
 
 .PHONY: serve
 serve: bento ## serve the bento on 127.0.0.1:$(PORT) (POST /predict, POST /metadata, GET /readyz)

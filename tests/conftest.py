@@ -1,4 +1,5 @@
-"""Shared fixtures: the real default data and small models fitted on it once per session."""
+"""Shared fixtures: the project's declared data (whatever ``schema.yaml`` and ``data.source`` name) and small
+models fitted on it once per session. Nothing here knows which dataset it is."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from mlship import telemetry
 from mlship.config import ModelConfig, Params, load_params
 from mlship.data.ingest import locate_source
-from mlship.data.schema import CENSUS, read_source_csv, split_xy
+from mlship.data.schema import Schema, load_schema, read_source, split_xy
 from mlship.data.split import split
 from mlship.data.validate import validate
 from mlship.train import train
@@ -59,23 +60,38 @@ def params() -> Params:
 
 
 @pytest.fixture(scope="session")
-def raw_frame(params: Params) -> pd.DataFrame:
-    """The real default data, as strings with canonical column names (read-only: copy before changing)."""
-    return read_source_csv(locate_source(params.data.source))
+def schema(params: Params) -> Schema:
+    """The declared data contract."""
+    return load_schema(REPO_ROOT / params.data.schema_path)
 
 
 @pytest.fixture(scope="session")
-def census(raw_frame: pd.DataFrame) -> pd.DataFrame:
-    """The real default data, validated and typed."""
-    result = validate(raw_frame)
+def raw_path(params: Params) -> Path:
+    """The configured raw data source (a file in the repository or inside an installed package)."""
+    source = params.data.source
+    if source.kind == "file" and not source.path.is_absolute():
+        source = source.model_copy(update={"path": REPO_ROOT / source.path})
+    return locate_source(source)
+
+
+@pytest.fixture(scope="session")
+def raw_frame(raw_path: Path, schema: Schema) -> pd.DataFrame:
+    """The real data, as strings with canonical column names (read-only: copy before changing)."""
+    return read_source(raw_path, schema)
+
+
+@pytest.fixture(scope="session")
+def dataset(raw_frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The real data, validated and typed."""
+    result = validate(raw_frame, schema)
     assert result.ok, result.violations
     return result.frame
 
 
 @pytest.fixture(scope="session")
-def sample(census: pd.DataFrame) -> pd.DataFrame:
-    """A 4,000-row sample: enough to fit a meaningful model quickly."""
-    return census.sample(n=4000, random_state=0).reset_index(drop=True)
+def sample(dataset: pd.DataFrame) -> pd.DataFrame:
+    """Up to 4,000 rows: enough to fit a meaningful model quickly."""
+    return dataset.sample(n=min(4000, len(dataset)), random_state=0).reset_index(drop=True)
 
 
 def _small_config(params: Params, estimator: str) -> ModelConfig:
@@ -86,27 +102,31 @@ def _small_config(params: Params, estimator: str) -> ModelConfig:
     )
 
 
-@pytest.fixture(scope="session", params=["hist_gradient_boosting", "logistic_regression"])
-def fitted_model(request: pytest.FixtureRequest, params: Params, sample: pd.DataFrame) -> Pipeline:
+@pytest.fixture(scope="session", params=["hist_gradient_boosting", "linear"])
+def fitted_model(
+    request: pytest.FixtureRequest, params: Params, schema: Schema, sample: pd.DataFrame
+) -> Pipeline:
     """Each supported estimator, fitted on the sample."""
-    features, target = split_xy(sample, CENSUS)
-    return train(features, target, _small_config(params, request.param))
+    features, target = split_xy(sample, schema)
+    return train(features, target, _small_config(params, request.param), schema)
 
 
 @pytest.fixture(scope="session")
-def hgb_model(params: Params, sample: pd.DataFrame) -> Pipeline:
-    features, target = split_xy(sample, CENSUS)
-    return train(features, target, _small_config(params, "hist_gradient_boosting"))
+def hgb_model(params: Params, schema: Schema, sample: pd.DataFrame) -> Pipeline:
+    features, target = split_xy(sample, schema)
+    return train(features, target, _small_config(params, "hist_gradient_boosting"), schema)
 
 
 @pytest.fixture(scope="session")
-def split_frames(census: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_frames(dataset: pd.DataFrame, params: Params, schema: Schema) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The real train/test split, made exactly as the pipeline makes it."""
-    return split(census, params.split)
+    return split(dataset, params.split, schema)
 
 
 @pytest.fixture(scope="session")
-def production_model(split_frames: tuple[pd.DataFrame, pd.DataFrame], params: Params) -> Pipeline:
-    """The default model with the default params, trained on the real training split (as `dvc repro` does)."""
-    features, target = split_xy(split_frames[0], CENSUS)
-    return train(features, target, params.model)
+def production_model(
+    split_frames: tuple[pd.DataFrame, pd.DataFrame], params: Params, schema: Schema
+) -> Pipeline:
+    """The model with the project's params, trained on the real training split (as `dvc repro` does)."""
+    features, target = split_xy(split_frames[0], schema)
+    return train(features, target, params.model, schema)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from mlship.cli import main
+from mlship.config import Params
+from mlship.data.schema import Schema, schema_document
 
 
 def test_config_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -20,6 +23,16 @@ def test_config_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_config_prints_the_parsed_params(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--params", str(repo_root / "params.yaml"), "config"]) == 0
     assert json.loads(capsys.readouterr().out)["split"]["seed"] == 42
+
+
+def test_config_get_prints_one_setting(
+    repo_root: Path, params: Params, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the Makefile reads the service name this way instead of repeating it
+    assert main(["--params", str(repo_root / "params.yaml"), "config", "--get", "service.name"]) == 0
+    assert capsys.readouterr().out == f"{params.service.name}\n"
+    assert main(["--params", str(repo_root / "params.yaml"), "config", "--get", "service.nope"]) == 1
+    assert "no setting 'service.nope'" in capsys.readouterr().err
 
 
 def test_a_bad_params_file_exits_2_naming_the_key(
@@ -48,26 +61,40 @@ def test_a_failing_stage_exits_1_with_its_reason(
     # when ingesting / then exit 1 with the expected hash in the message, and no raw file
     assert main(["ingest"]) == 1
     assert "expected " + "0" * 64 in capsys.readouterr().err
-    assert not (tmp_path / "data" / "raw" / "census.csv").exists()
+    assert not (tmp_path / "data" / "raw").exists()
 
 
 def test_validate_fails_with_a_report_naming_column_rule_and_count(
-    repo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    repo_root: Path,
+    tmp_path: Path,
+    schema: Schema,
+    raw_frame: pd.DataFrame,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given raw data with out-of-range ages
-    lines = (repo_root / "tests" / "fixtures" / "census_head.csv").read_text().splitlines()
-    header, rows = lines[0], lines[1:]
-    rows[0] = rows[0].replace(",39,", ",390,", 1)
-    raw_path = tmp_path / "data" / "raw" / "census.csv"
+    # given the first rows of the real data as a plain CSV, with one value above a bounded number's maximum
+    bounded = next(c for c in schema.numeric if c.kind != "boolean" and c.maximum is not None)
+    rows = raw_frame.head(20).copy()
+    too_big = int(bounded.maximum) * 10 + 1 if bounded.maximum is not None else 0
+    rows.loc[0, bounded.name] = str(too_big)
+    raw_path = tmp_path / "data" / "raw" / "data.csv"
     raw_path.parent.mkdir(parents=True)
-    raw_path.write_text("\n".join([header, *rows]) + "\n")
-    (tmp_path / "params.yaml").write_text((repo_root / "params.yaml").read_text())
+    rows.to_csv(raw_path, index=False)
+    document = schema_document(schema)
+    document["reader"] = {}  # the plain CSV just written, with canonical names
+    (tmp_path / "schema.yaml").write_text(yaml.safe_dump(document))
+    params = yaml.safe_load((repo_root / "params.yaml").read_text())
+    params["paths"]["raw"] = "data/raw/data.csv"
+    params["data"]["schema"] = "schema.yaml"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     # when validating / then it fails naming the column, the rule and the count
     assert main(["validate"]) == 1
-    assert "age: out_of_range[16, 100]: 1 row(s) (e.g. 390)" in capsys.readouterr().err
+    low = "-inf" if bounded.minimum is None else f"{bounded.minimum:g}"
+    rule = f"out_of_range[{low}, {bounded.maximum:g}]"
+    assert f"{bounded.name}: {rule}: 1 row(s) (e.g. {too_big})" in capsys.readouterr().err
     report = json.loads((tmp_path / "reports" / "validation.json").read_text())
     assert report["violations"] == [
-        {"column": "age", "rule": "out_of_range[16, 100]", "count": 1, "examples": ["390"]}
+        {"column": bounded.name, "rule": rule, "count": 1, "examples": [str(too_big)]}
     ]
     assert not (tmp_path / "data" / "processed" / "validated.csv").exists()

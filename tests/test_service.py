@@ -20,16 +20,69 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 from starlette.testclient import TestClient
-from tests.strategies import request_records
+from tests.strategies import project_schema, request_records
 
 from mlship.config import Params
-from mlship.data.schema import CENSUS
+from mlship.data.schema import CategoricalColumn, NumericColumn, Schema
+from mlship.evaluate import predict
 from mlship.service import ModelService
 from mlship.serving.process import Server, ServerError, serve
 from mlship.serving.store import SavedModel, save
 from mlship.train import save_model
 
 VERSION = "test-model"
+SCHEMA = project_schema()
+
+
+def _answers(predictions: list[dict[str, Any]], task: str) -> list[Any]:
+    """The comparable part of each served prediction: the positive class's probability, every class's
+    probability in class order, or the value."""
+    if task == "binary":
+        return [p["probability"] for p in predictions]
+    if task == "multiclass":
+        return [[p["probabilities"][label] for label in SCHEMA.target.classes] for p in predictions]
+    return [p["value"] for p in predictions]
+
+
+def _invalid_changes(schema: Schema) -> list[Any]:
+    """One bad value per kind of mistake the schema lets us make, each with the field it must name."""
+    cases: list[Any] = []
+    for column in schema.numeric:
+        if column.kind == "integer":
+            cases.append(pytest.param({column.name: "39"}, column.name, id="string for an integer"))
+            cases.append(pytest.param({column.name: 39.5}, column.name, id="fraction for an integer"))
+            if column.maximum is not None:
+                over = int(column.maximum) + 1
+                cases.append(pytest.param({column.name: over}, column.name, id="out of range"))
+            break
+    for column in schema.numeric:
+        if column.kind == "float":
+            cases.append(pytest.param({column.name: "1.5"}, column.name, id="string for a float"))
+            break
+    categorical = [c for c in schema.features if isinstance(c, CategoricalColumn)]
+    if categorical:
+        name = categorical[0].name
+        cases.append(pytest.param({name: "no-such-category"}, name, id="unknown category"))
+    required = [c for c in schema.features if not c.nullable]
+    if required:
+        cases.append(pytest.param({required[0].name: None}, required[0].name, id="null in a required field"))
+    cases.append(pytest.param({"no_such_field": 10}, "no_such_field", id="unknown field"))
+    return cases
+
+
+def _partial_record() -> tuple[dict[str, Any], str]:
+    """A record holding only its first feature (a valid value), and a required field it lacks."""
+    first = SCHEMA.features[0]
+    if isinstance(first, CategoricalColumn):
+        value: Any = first.categories[0]
+    elif isinstance(first, NumericColumn) and first.kind == "boolean":
+        value = True
+    else:
+        value = (
+            0 if first.minimum is None else int(first.minimum) if first.kind == "integer" else first.minimum
+        )
+    lacking = next(c.name for c in SCHEMA.features[1:] if not c.nullable)
+    return {first.name: value}, lacking
 
 
 @pytest.fixture(scope="session")
@@ -61,23 +114,18 @@ def test_predict_answers_each_record_in_order(
     assert response.status_code == 200
     body = response.json()
     assert body["model_version"] == VERSION
-    expected = production_model.predict_proba(split_frames[1][CENSUS.feature_names].head(5))[:, 1]
-    assert [p["probability"] for p in body["predictions"]] == expected.tolist()
-    labels = [">50K" if p >= body["threshold"] else "<=50K" for p in expected]
-    assert [p["label"] for p in body["predictions"]] == labels
+    expected = predict(production_model, split_frames[1][SCHEMA.feature_names].head(5), SCHEMA.task)
+    assert _answers(body["predictions"], SCHEMA.task) == expected.tolist()
+    if SCHEMA.task == "binary":
+        negative, positive = SCHEMA.target.classes
+        labels = [positive if p >= body["threshold"] else negative for p in expected]
+        assert [p["label"] for p in body["predictions"]] == labels
+    elif SCHEMA.task == "multiclass":
+        labels = [SCHEMA.target.classes[int(row.argmax())] for row in expected]
+        assert [p["label"] for p in body["predictions"]] == labels
 
 
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        pytest.param({"age": 300}, "age", id="out of range"),
-        pytest.param({"age": "39"}, "age", id="string for an integer"),
-        pytest.param({"age": 39.5}, "age", id="fraction for an integer"),
-        pytest.param({"gender": "Robot"}, "gender", id="unknown category"),
-        pytest.param({"education": None}, "education", id="null in a required field"),
-        pytest.param({"salary": 10}, "salary", id="unknown field"),
-    ],
-)
+@pytest.mark.parametrize(("change", "field"), _invalid_changes(SCHEMA))
 def test_an_invalid_record_is_a_400_naming_the_field(
     client: TestClient, test_records: list[dict[str, Any]], change: dict[str, Any], field: str
 ) -> None:
@@ -89,10 +137,11 @@ def test_an_invalid_record_is_a_400_naming_the_field(
 
 
 def test_a_missing_field_is_a_400_naming_it(client: TestClient, test_records: list[dict[str, Any]]) -> None:
-    record = {k: v for k, v in test_records[0].items() if k != "hours_per_week"}
+    required = next(c.name for c in reversed(SCHEMA.features) if not c.nullable)
+    record = {k: v for k, v in test_records[0].items() if k != required}
     response = client.post("/predict", json={"records": [record]})
     assert response.status_code == 400
-    assert response.json()["detail"][0]["loc"] == ["records", 0, "hours_per_week"]
+    assert response.json()["detail"][0]["loc"] == ["records", 0, required]
 
 
 @pytest.mark.parametrize(
@@ -135,7 +184,13 @@ def test_metadata_describes_the_model_and_the_contract(client: TestClient, param
     assert body["data_sha256"] == params.data.source.sha256
     assert body["max_records"] == params.service.max_records
     assert body["metrics"] == {"roc_auc": 0.93}
-    assert set(body["data_schema"]["categorical"]["gender"]["categories"]) == {"Female", "Male"}
+    assert body["task"] == SCHEMA.task
+    described = body["data_schema"]
+    assert set(described["numeric"]) | set(described["categorical"]) == set(SCHEMA.feature_names)
+    for column in SCHEMA.categorical:
+        assert described["categorical"][column.name]["categories"] == list(column.categories)
+    # and the example record it serves is accepted by predict
+    assert client.post("/predict", json={"records": [body["example"]]}).status_code == 200
 
 
 def test_health_endpoints_answer(client: TestClient) -> None:
@@ -173,30 +228,31 @@ def test_http_predictions_equal_the_saved_pipeline_for_the_whole_test_split(
     test = split_frames[1]
     records = request_records(test)
     size = params.service.max_records
-    served: list[float] = []
+    served: list[Any] = []
     with httpx.Client(base_url=server, timeout=60) as http:
         for start in range(0, len(records), size):
             response = http.post("/predict", json={"records": records[start : start + size]})
             assert response.status_code == 200, response.text
-            served += [p["probability"] for p in response.json()["predictions"]]
+            served += _answers(response.json()["predictions"], SCHEMA.task)
         # and the first 300 again, one record per request (the single-record path)
         alone = []
         for record in records[:300]:
             response = http.post("/predict", json={"records": [record]})
             assert response.status_code == 200, response.text
-            alone.append(response.json()["predictions"][0]["probability"])
+            alone += _answers(response.json()["predictions"], SCHEMA.task)
     # then every probability equals the in-process pipeline's, bit for bit (no training/serving skew)
-    expected = production_model.predict_proba(test[CENSUS.feature_names])[:, 1]
+    expected = predict(production_model, test[SCHEMA.feature_names], SCHEMA.task)
     assert np.array_equal(np.array(served), expected)
     assert np.array_equal(np.array(alone), expected[:300])
 
 
 @pytest.mark.integration
 def test_the_real_server_refuses_bad_input_with_a_400(server: str) -> None:
-    response = httpx.post(f"{server}/predict", json={"records": [{"age": 40}]}, timeout=10)
+    record, lacking = _partial_record()
+    response = httpx.post(f"{server}/predict", json={"records": [record]}, timeout=10)
     assert response.status_code == 400
     missing = {tuple(error["loc"]) for error in response.json()["detail"]}
-    assert ("records", 0, "gender") in missing
+    assert ("records", 0, lacking) in missing
 
 
 def _schemathesis(server: str, mode: str, checks: str, junit: Path) -> subprocess.CompletedProcess[str]:
@@ -255,10 +311,11 @@ def test_each_refused_request_is_one_log_line_and_the_server_keeps_answering(
 ) -> None:
     # given a running server and the refusals it has logged so far
     before = len(_refusals(server_process))
+    record, lacking = _partial_record()
     # when 200 requests with a record missing its fields arrive (with a traceback each, ~460 KB of log)
     with httpx.Client(base_url=server_process.url, timeout=10) as http:
         for _ in range(200):
-            assert http.post("/predict", json={"records": [{"age": 40}]}).status_code == 400
+            assert http.post("/predict", json={"records": [record]}).status_code == 400
         # then the server still answers a good request
         assert http.post("/predict", json={"records": test_records[:1]}).status_code == 200
     # and each refusal was logged as one WARNING line naming the fields, without a traceback
@@ -266,5 +323,5 @@ def test_each_refused_request_is_one_log_line_and_the_server_keeps_answering(
     while len(new := _refusals(server_process)[before:]) < 200 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(new) == 200
-    assert all("[WARNING]" in line and "records.0.gender" in line for line in new)
+    assert all("[WARNING]" in line and f"records.0.{lacking}" in line for line in new)
     assert "Traceback" not in server_process.log_text()
