@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -98,3 +100,12 @@ def test_validate_fails_with_a_report_naming_column_rule_and_count(
         {"column": bounded.name, "rule": rule, "count": 1, "examples": [str(too_big)]}
     ]
     assert not (tmp_path / "data" / "processed" / "validated.csv").exists()
+
+
+def test_importing_the_cli_loads_no_numerics_before_they_are_pinned() -> None:
+    # numerics.pin() must run before numpy loads, or BLAS kernels (and model bytes) follow the machine
+    code = (
+        "import sys, mlship.cli; print(sorted(m for m in ('numpy', 'pandas', 'sklearn') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

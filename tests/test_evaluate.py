@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, mean_absolute_error, roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from mlship.config import EvaluateConfig
@@ -76,6 +77,10 @@ def test_multiclass_metrics_are_within_their_ranges(scored: tuple[np.ndarray, np
     assert set(metrics) - {"n"} <= set(metric_names("multiclass"))
     for name in ("accuracy", "balanced_accuracy", "f1_macro"):
         assert 0.0 <= metrics[name] <= 1.0
+    with warnings.catch_warnings():  # scikit-learn's reference warns on a single class; ours does not
+        warnings.simplefilter("ignore", UserWarning)
+        reference = balanced_accuracy_score(target, probabilities.argmax(axis=1))
+    assert metrics["balanced_accuracy"] == pytest.approx(reference, abs=1e-6)
     # the one-vs-rest AUC exists exactly when every class is present
     assert ("roc_auc_ovr" in metrics) == (np.unique(target).size == probabilities.shape[1])
 

@@ -11,11 +11,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlship import numerics, telemetry
 from mlship.checks.results import SUITES
 from mlship.config import DEFAULT_PARAMS_PATH, ConfigError, Params, load_params, params_json_schema
-from mlship.data.schema import Schema, SchemaError, load_schema
+
+if TYPE_CHECKING:
+    from mlship.data.schema import Schema
 
 Handler = Callable[[argparse.Namespace, Params], int]
 
@@ -24,9 +27,21 @@ class UsageError(RuntimeError):
     """A problem the user can fix; printed without a traceback."""
 
 
+class SchemaLoadError(ValueError):
+    """Raised in place of the schema module's own error, so ``main`` need not import it (and numpy) early."""
+
+
 def _schema(params: Params) -> Schema:
-    """The data schema declared by ``data.schema`` (read once per command that needs it)."""
-    return load_schema(params.data.schema_path)
+    """The data schema declared by ``data.schema`` (read once per command that needs it).
+
+    Imported here, not at the top: the schema module loads numpy, which must come after ``numerics.pin``.
+    """
+    from mlship.data.schema import SchemaError, load_schema
+
+    try:
+        return load_schema(params.data.schema_path)
+    except SchemaError as error:
+        raise SchemaLoadError(str(error)) from None
 
 
 def _config(args: argparse.Namespace, params: Params) -> int:
@@ -201,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         params = load_params(args.params)
         return COMMANDS[args.command][1](args, params)
-    except (ConfigError, SchemaError) as error:
+    except (ConfigError, SchemaLoadError) as error:
         print(f"mlship: configuration error: {error}", file=sys.stderr)
         return 2
     except (RuntimeError, OSError) as error:

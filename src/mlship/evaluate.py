@@ -20,7 +20,6 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
-    balanced_accuracy_score,
     brier_score_loss,
     f1_score,
     log_loss,
@@ -66,6 +65,15 @@ def binary_metrics(target: TargetArray, probability: FloatArray, threshold: floa
     return metrics
 
 
+def balanced_accuracy(target: TargetArray, predicted: TargetArray) -> float:
+    """Mean recall over the classes present in ``target`` (scikit-learn's definition, without its warning
+    when a slice holds a single class)."""
+    present = np.unique(target)
+    if present.size == 0:
+        return 0.0
+    return float(np.mean([np.mean(predicted[target == label] == label) for label in present]))
+
+
 def multiclass_metrics(target: TargetArray, probabilities: FloatArray) -> Metrics:
     """Label metrics from the most probable class; the one-vs-rest AUC only when every class is present."""
     classes = probabilities.shape[1]
@@ -73,7 +81,7 @@ def multiclass_metrics(target: TargetArray, probabilities: FloatArray) -> Metric
     metrics: Metrics = {
         "n": int(target.size),
         "accuracy": _round(accuracy_score(target, predicted)),
-        "balanced_accuracy": _round(balanced_accuracy_score(target, predicted)) if target.size else 0.0,
+        "balanced_accuracy": _round(balanced_accuracy(target, predicted)),
         "f1_macro": _round(f1_score(target, predicted, average="macro", zero_division=0.0)),
         "log_loss": _round(log_loss(target, probabilities, labels=list(range(classes)))),
     }

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from mlship.data.schema import parse_schema
 from mlship.serving.contract import record_model
+from mlship.serving.logs import ClientErrorFilter, quiet_client_errors
 
 #: A two-field contract, enough to make pydantic refuse a record in two ways at once.
 SCHEMA = parse_schema(
@@ -23,7 +24,6 @@ SCHEMA = parse_schema(
         ],
     }
 )
-from mlship.serving.logs import ClientErrorFilter, quiet_client_errors
 
 
 def _record_for(error: BaseException) -> logging.LogRecord:

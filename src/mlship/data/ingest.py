@@ -1,6 +1,7 @@
 """Stage ``ingest``: materialize the raw data from the configured source and verify its sha256.
 
-The default source is a file shipped inside the ``xai`` wheel, so nothing is downloaded at run time.
+A ``package`` source is a file shipped inside an installed wheel (the default data); a ``file`` source is a
+file in the repository. Either way nothing is downloaded at run time.
 """
 
 from __future__ import annotations
