@@ -88,7 +88,11 @@ def _stages(root: Path) -> dict[str, Any]:
 
 
 def test_every_stage_lists_the_project_code_its_command_imports(repo_root: Path) -> None:
-    assert missing_dependencies(repo_root, _stages(repo_root)) == {}
+    stages = _stages(repo_root)
+    assert missing_dependencies(repo_root, stages) == {}
+    for name, stage in stages.items():
+        deps = [str(dep) for dep in stage.get("deps", [])]
+        assert len(deps) == len(set(deps)), f"stage {name} lists a dependency twice"
 
 
 @pytest.mark.parametrize("stage", ["validate", "split", "train", "evaluate", "checks"])

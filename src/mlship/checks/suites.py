@@ -14,8 +14,11 @@ out on purpose, and why:
 * ``ConfusionMatrixReport``, ``CalibrationScore`` — reports without conditions; the same plots come from
   ``evaluate`` through DVC, and the gates judge the metrics.
 
-The checks follow the task declared in the schema: ``NewLabelTrainTest`` and ``RocReport`` apply to
-classifiers only; regression runs the rest with Deepchecks' regression metrics.
+The checks follow the task declared in the schema. Classifiers only: ``NewLabelTrainTest``, ``RocReport`` and
+``ConflictingLabels`` (Deepchecks calls it irrelevant for regression). Not for regression:
+``WeakSegmentsPerformance``, which fails inside Deepchecks 0.19.1 with scikit-learn 1.7 for a regressor
+("_DummyModel should either be a classifier ..."). Regression runs the rest with Deepchecks' regression
+metrics.
 """
 
 from __future__ import annotations
@@ -78,7 +81,16 @@ def dataset(frame: pd.DataFrame, schema: Schema) -> Any:
         )
 
 
-def data_integrity_suite(config: DataIntegrityChecks) -> Any:
+def data_integrity_suite(config: DataIntegrityChecks, classifier: bool = True) -> Any:
+    conflicting = (
+        [
+            c.ConflictingLabels().add_condition_ratio_of_conflicting_labels_less_or_equal(
+                config.max_conflicting_label_ratio
+            )
+        ]
+        if classifier
+        else []
+    )
     return Suite(
         "data_integrity",
         c.IsSingleValue().add_condition_not_single_value(),
@@ -90,9 +102,7 @@ def data_integrity_suite(config: DataIntegrityChecks) -> Any:
         c.StringMismatch().add_condition_no_variants(),
         c.PercentOfNulls().add_condition_percent_of_nulls_not_greater_than(config.max_null_ratio),
         c.DataDuplicates().add_condition_ratio_less_or_equal(config.max_duplicate_ratio),
-        c.ConflictingLabels().add_condition_ratio_of_conflicting_labels_less_or_equal(
-            config.max_conflicting_label_ratio
-        ),
+        *conflicting,
         c.FeatureLabelCorrelation().add_condition_feature_pps_less_than(config.max_feature_label_pps),
         c.FeatureFeatureCorrelation().add_condition_max_number_of_pairs_above_threshold(
             config.feature_correlation_threshold, config.max_correlated_pairs
@@ -132,6 +142,18 @@ def train_test_suite(config: TrainTestChecks, seed: int, classifier: bool) -> An
 
 def model_evaluation_suite(config: ModelEvaluationChecks, seed: int, classifier: bool) -> Any:
     roc = [c.RocReport().add_condition_auc_greater_than(config.min_roc_auc)] if classifier else []
+    # n_top_features is the cost driver: 10 (the default) took 66 s here, 5 takes 2 s.
+    segments = (
+        [
+            c.WeakSegmentsPerformance(
+                n_top_features=config.weak_segment_features,
+                n_samples=config.weak_segment_samples,
+                random_state=seed,
+            ).add_condition_segments_relative_performance_greater_than(config.max_weak_segment_drop)
+        ]
+        if classifier
+        else []
+    )
     return Suite(
         "model_evaluation",
         c.TrainTestPerformance().add_condition_train_test_relative_degradation_less_than(
@@ -142,12 +164,7 @@ def model_evaluation_suite(config: ModelEvaluationChecks, seed: int, classifier:
         c.SimpleModelComparison(random_state=seed).add_condition_gain_greater_than(
             config.min_gain_over_simple
         ),
-        # n_top_features is the cost driver: 10 (the default) took 66 s here, 5 takes 2 s.
-        c.WeakSegmentsPerformance(
-            n_top_features=config.weak_segment_features,
-            n_samples=config.weak_segment_samples,
-            random_state=seed,
-        ).add_condition_segments_relative_performance_greater_than(config.max_weak_segment_drop),
+        *segments,
         c.UnusedFeatures(
             random_state=seed
         ).add_condition_number_of_high_variance_unused_features_less_or_equal(
@@ -237,7 +254,7 @@ def run_data_integrity(
     frame: pd.DataFrame, config: DataIntegrityChecks, schema: Schema, html: Path | None = None
 ) -> SuiteOutcome:
     return _run(
-        data_integrity_suite(config),
+        data_integrity_suite(config, schema.target.is_classifier),
         "data_integrity",
         {"rows": len(frame)},
         html,
