@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mlship import numerics, telemetry
 from mlship.checks.results import SUITES
 from mlship.config import DEFAULT_PARAMS_PATH, ConfigError, Params, load_params, params_json_schema
+from mlship.tasks import TASKS
 
 if TYPE_CHECKING:
     from mlship.data.schema import Schema
@@ -58,6 +59,21 @@ def _config(args: argparse.Namespace, params: Params) -> int:
         print(document)
     else:
         print(json.dumps(document, indent=2))
+    return 0
+
+
+def _init(args: argparse.Namespace, params: Params) -> int:
+    from mlship.adopt import command
+
+    result = command.run(
+        args.path,
+        target=args.target,
+        sensitive=args.sensitive,
+        task=args.task,
+        params_path=args.params,
+        root=Path.cwd(),
+    )
+    print(result.render())
     return 0
 
 
@@ -159,6 +175,10 @@ def _summary(args: argparse.Namespace, params: Params) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Handler]] = {
+    "init": (
+        "adopt a data file: draft schema.yaml, point params.yaml at it, reset dataset-specific settings",
+        _init,
+    ),
     "config": ("print the parsed parameters (or their JSON schema with --schema)", _config),
     "ingest": ("materialize the raw data from the configured source and verify its sha256", _ingest),
     "validate": ("check the raw data against the schema; fail naming column, rule and count", _validate),
@@ -191,6 +211,23 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--schema", action="store_true", help="print the JSON schema of params.yaml")
             sub.add_argument(
                 "--get", metavar="KEY", help="print one setting by its dotted key (e.g. service.name)"
+            )
+        if name == "init":
+            sub.add_argument(
+                "path", type=Path, metavar="PATH", help="the data file: CSV, or Parquet (.parquet, .pq)"
+            )
+            sub.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+            sub.add_argument(
+                "--sensitive",
+                action="append",
+                default=[],
+                metavar="COLUMN",
+                help="a sensitive attribute (categorical or boolean column) for slice metrics; repeatable",
+            )
+            sub.add_argument(
+                "--task",
+                choices=TASKS,
+                help="binary | multiclass | regression (default: inferred from the target)",
             )
         if name == "checks":
             sub.add_argument(

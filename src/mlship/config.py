@@ -231,7 +231,10 @@ class GatesConfig(_Frozen):
 
 
 class ServiceConfig(_Frozen):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="BentoML model and bento name")
+    name: str = Field(
+        pattern=r"^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$",
+        description="model, bento, DVC artifact and image name (DVC/GTO artifact names allow no '.')",
+    )
     max_records: int = Field(ge=1, le=100_000)
     workers: int = Field(ge=1, le=64)
     threads_per_worker: int = Field(ge=1, le=64)

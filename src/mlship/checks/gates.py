@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
 from mlship.config import GatesConfig
 from mlship.tasks import higher_is_better
 
@@ -221,8 +223,31 @@ def _git(args: list[str], cwd: Path) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def load_baseline(metrics_path: Path, ref: str, repo: Path = Path()) -> Baseline:
-    """The metrics file as committed at ``git merge-base HEAD <ref>``, read through git (never a copy)."""
+def _target_at(commit: str, schema_path: Path, repo: Path) -> tuple[str, str] | None:
+    """The target's name and task declared at ``commit`` (``None`` when no readable schema is there)."""
+    text = _git(["show", f"{commit}:{schema_path.as_posix()}"], repo)
+    if text is None:
+        return None
+    try:
+        target = yaml.safe_load(text)["target"]
+        return str(target["name"]), str(target["task"])
+    except (yaml.YAMLError, KeyError, TypeError):
+        return None
+
+
+def load_baseline(
+    metrics_path: Path,
+    ref: str,
+    repo: Path = Path(),
+    schema_path: Path | None = None,
+    target: tuple[str, str] | None = None,
+) -> Baseline:
+    """The metrics file as committed at ``git merge-base HEAD <ref>``, read through git (never a copy).
+
+    When ``schema_path`` and the current ``target`` (name, task) are given and the merge base declares
+    another target, its metrics describe another problem (a fork's first adoption of its own data): there
+    is no comparable baseline, and the note says why.
+    """
     commit = _git(["merge-base", "HEAD", ref], repo)
     if commit is None:
         return Baseline(
@@ -232,4 +257,12 @@ def load_baseline(metrics_path: Path, ref: str, repo: Path = Path()) -> Baseline
     if text is None:
         note = f"{metrics_path} not committed at {ref}@{commit[:8]}: no baseline, absolute limits alone apply"
         return Baseline(ref, commit, None, note)
+    if schema_path is not None and target is not None:
+        base_target = _target_at(commit, schema_path, repo)
+        if base_target is not None and base_target != target:
+            note = (
+                f"the baseline at {ref}@{commit[:8]} predicts {base_target[0]} ({base_target[1]}), this tree "
+                f"{target[0]} ({target[1]}): no comparable baseline, the absolute limits alone apply"
+            )
+            return Baseline(ref, commit, None, note)
     return Baseline(ref, commit, json.loads(text), f"baseline: {metrics_path} at {ref}@{commit[:8]}")

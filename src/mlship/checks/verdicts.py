@@ -114,7 +114,13 @@ def run(params: Params, schema: Schema, repo: Path) -> Outcome:
         metrics = json.loads((repo / metrics_path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{metrics_path} does not exist: run `dvc repro` first") from None
-    baseline = load_baseline(metrics_path, params.gates.baseline_ref, repo)
+    baseline = load_baseline(
+        metrics_path,
+        params.gates.baseline_ref,
+        repo,
+        schema_path=params.data.schema_path,
+        target=(schema.target.name, schema.task),
+    )
     outcome = judge(metrics, baseline, repo / params.paths.reports, params, schema)
     out = repo / params.paths.reports / "gates.json"
     out.parent.mkdir(parents=True, exist_ok=True)

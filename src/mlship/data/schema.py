@@ -143,6 +143,7 @@ class Reader(_Frozen):
     na_values: tuple[str, ...] = ()
     index_col: int | None = Field(default=None, ge=0)
     skipinitialspace: bool = False
+    drop: tuple[str, ...] = Field(default=(), description="source columns the model does not use (ids, text)")
     rename: dict[str, str] = Field(default_factory=dict)
 
 
@@ -254,12 +255,16 @@ def schema_document(schema: Schema) -> dict[str, Any]:
 
 
 def read_source(path: Path, schema: Schema) -> pd.DataFrame:
-    """Read the raw file as text with the reader's options and canonical column names.
+    """Read the raw file as text with the schema's reader options and canonical column names.
 
     Every value is kept as text (missing values as ``NaN``) so validation can count what does not parse
     instead of failing on it.
     """
-    reader = schema.reader
+    return read_table(path, schema.reader)
+
+
+def read_table(path: Path, reader: Reader) -> pd.DataFrame:
+    """Read a raw file with ``reader``'s options: text values, ``drop`` columns removed, names canonical."""
     if reader.format == "parquet":
         frame = pd.read_parquet(path)
         if reader.index_col is not None:
@@ -278,7 +283,10 @@ def read_source(path: Path, schema: Schema) -> pd.DataFrame:
             dtype=str,
             keep_default_na=True,
         )
-    frame = frame.rename(columns=reader.rename)
+    absent = [name for name in reader.drop if name not in frame.columns]
+    if absent:
+        raise SchemaError(f"reader.drop names column(s) the file does not have: {', '.join(absent)}")
+    frame = frame.drop(columns=list(reader.drop)).rename(columns=reader.rename)
     frame.columns = [str(name) for name in frame.columns]
     return frame.reset_index(drop=True)
 
