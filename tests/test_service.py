@@ -6,6 +6,7 @@ a private BentoML store for this test run.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -325,3 +326,40 @@ def test_each_refused_request_is_one_log_line_and_the_server_keeps_answering(
     assert len(new) == 200
     assert all("[WARNING]" in line and f"records.0.{lacking}" in line for line in new)
     assert "Traceback" not in server_process.log_text()
+
+
+def _readme_service_commands(repo_root: Path) -> list[str]:
+    """The `curl` lines of the README's service example, in order."""
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    section = text.split("## The service", 1)[1].split("```console", 1)[1].split("```", 1)[0]
+    return [line[2:] for line in section.splitlines() if line.startswith("$ curl")]
+
+
+@pytest.mark.integration
+def test_the_readme_service_commands_work_against_the_real_server(server: str, repo_root: Path) -> None:
+    # given the README's commands, pointed at the running server
+    commands = _readme_service_commands(repo_root)
+    assert len(commands) == 4
+    host = server.removeprefix("http://")
+    outputs = []
+    for command in commands:
+        # when each runs in a shell / then it succeeds
+        result = subprocess.run(
+            ["bash", "-c", command.replace("127.0.0.1:3000", host)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    # then /metadata's example is a record of this schema, and the default-data examples answer as shown
+    # when the schema is the one they were written for (on a fork, they are refused naming a field)
+    assert set(json.loads(outputs[0])) == set(SCHEMA.feature_names)
+    readme_record = json.loads(commands[1].split("-d '", 1)[1].rstrip("'"))["records"][0]
+    good, bad = json.loads(outputs[1]), json.loads(outputs[2])
+    if set(readme_record) == set(SCHEMA.feature_names):
+        assert len(good["predictions"]) == 1
+        assert bad["detail"][0]["loc"] == ["records", 0, "age"]
+    else:
+        assert "detail" in good
+    assert outputs[3].strip() == ""  # /readyz answers 200 with an empty body
