@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mlship import declared
 from mlship.tasks import HIGHER_IS_BETTER
 
 DEFAULT_PARAMS_PATH = Path("params.yaml")
@@ -297,35 +297,14 @@ def mismatches(
     return problems
 
 
-def _format_errors(source: Path, error: ValidationError) -> str:
-    lines = [f"{source}: {error.error_count()} invalid setting(s)"]
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "<root>"
-        lines.append(f"  {key}: {item['msg']} (got {item.get('input')!r})")
-    return "\n".join(lines)
-
-
 def parse_params(raw: Any, source: Path = DEFAULT_PARAMS_PATH) -> Params:
     """Validate an already-parsed mapping; errors name every offending key."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
-    try:
-        return Params.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(_format_errors(source, error)) from None
+    return declared.parse(raw, Params, source, ConfigError, "setting")
 
 
 def load_params(path: Path = DEFAULT_PARAMS_PATH) -> Params:
     """Read and validate ``params.yaml``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read parameters ({error.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    return parse_params(raw, path)
+    return declared.load(path, Params, ConfigError, "parameters", "setting")
 
 
 def params_json_schema() -> dict[str, Any]:

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mlship import declared
 from mlship.tasks import Task
 
 IntArray = npt.NDArray[np.int64]
@@ -218,35 +218,14 @@ class Schema(_Frozen):
         return dtypes
 
 
-def _format_errors(source: Path, error: ValidationError) -> str:
-    lines = [f"{source}: {error.error_count()} invalid declaration(s)"]
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "<root>"
-        lines.append(f"  {key}: {item['msg']}")
-    return "\n".join(lines)
-
-
 def parse_schema(raw: Any, source: Path = Path("schema.yaml")) -> Schema:
     """Validate an already-parsed mapping; errors name every offending key."""
-    if not isinstance(raw, dict):
-        raise SchemaError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
-    try:
-        return Schema.model_validate(raw)
-    except ValidationError as error:
-        raise SchemaError(_format_errors(source, error)) from None
+    return declared.parse(raw, Schema, source, SchemaError, "declaration", show_input=False)
 
 
 def load_schema(path: Path) -> Schema:
     """Read and validate the schema declaration."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SchemaError(f"{path}: cannot read the data schema ({error.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SchemaError(f"{path}: not valid YAML: {error}") from None
-    return parse_schema(raw, path)
+    return declared.load(path, Schema, SchemaError, "the data schema", "declaration", show_input=False)
 
 
 def schema_document(schema: Schema) -> dict[str, Any]:
