@@ -1,33 +1,41 @@
-"""Every broken dataset in tests/corruptions.py is caught, by the expected check, naming the cause; the
-clean data passes. Suites run on a fixed sample of the real data (8,000 train / 2,000 test rows) to keep
-the suite fast; the thresholds are the ones in params.yaml."""
+"""Every broken dataset in tests/corruptions.py is caught, by the expected check, naming the cause, while the
+same check passes on the clean data. Suites run on a fixed sample of the real data (up to 8,000 train / 2,000
+test rows) to keep the suite fast; the thresholds are the ones in params.yaml."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 from tests.corruptions import (
-    DATA_CORRUPTIONS,
-    RAW_CORRUPTIONS,
-    SPLIT_CORRUPTIONS,
     DataCorruption,
     RawCorruption,
     SplitCorruption,
+    data_corruptions,
+    raw_corruptions,
+    split_corruptions,
 )
+from tests.strategies import REPO_ROOT, project_schema
 
 from mlship.checks.results import SuiteOutcome
 from mlship.checks.suites import run_data_integrity, run_train_test
 from mlship.checks.verdicts import check_verdicts
-from mlship.config import Params
+from mlship.config import Params, load_params
+from mlship.data.schema import Schema
 from mlship.data.validate import validate
+
+_SCHEMA = project_schema()
+_PARAMS = load_params(REPO_ROOT / "params.yaml")
+RAW_CORRUPTIONS = raw_corruptions(_SCHEMA)
+DATA_CORRUPTIONS = data_corruptions(_SCHEMA, _PARAMS.checks.data_integrity)
+SPLIT_CORRUPTIONS = split_corruptions(_SCHEMA)
 
 
 @pytest.fixture(scope="module")
 def small_split(split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     train, test = split_frames
     return (
-        train.sample(n=8000, random_state=3).reset_index(drop=True),
-        test.sample(n=2000, random_state=3).reset_index(drop=True),
+        train.sample(n=min(8000, len(train)), random_state=3).reset_index(drop=True),
+        test.sample(n=min(2000, len(test)), random_state=3).reset_index(drop=True),
     )
 
 
@@ -40,32 +48,69 @@ def _failing(outcome: SuiteOutcome) -> dict[str, str]:
     return {v.target: v.detail for v in check_verdicts(outcome) if not v.passed}
 
 
-def test_the_clean_data_passes_every_check(
-    small_validated: pd.DataFrame, small_split: tuple[pd.DataFrame, pd.DataFrame], params: Params
-) -> None:
-    assert _failing(run_data_integrity(small_validated, params.checks.data_integrity)) == {}
+def _checks(outcome: SuiteOutcome) -> set[str]:
+    return {check.check for check in outcome.checks}
+
+
+@pytest.fixture(scope="module")
+def clean_integrity(small_validated: pd.DataFrame, params: Params, schema: Schema) -> SuiteOutcome:
+    return run_data_integrity(small_validated, params.checks.data_integrity, schema)
+
+
+@pytest.fixture(scope="module")
+def clean_train_test(
+    small_split: tuple[pd.DataFrame, pd.DataFrame], params: Params, schema: Schema
+) -> SuiteOutcome:
     train, test = small_split
-    assert _failing(run_train_test(train, test, params.checks.train_test, params.split.seed)) == {}
+    return run_train_test(train, test, config=params.checks.train_test, seed=params.split.seed, schema=schema)
+
+
+def test_the_library_covers_every_level_of_the_pipeline() -> None:
+    # then the schema yields corruptions for validation, data integrity and the train/test comparison,
+    # always including a broken layout, a broken target, duplicated rows and label drift
+    assert {"renamed column", "missing column"} <= {c.name for c in RAW_CORRUPTIONS}
+    assert {c.column for c in RAW_CORRUPTIONS} >= {_SCHEMA.target.name}
+    assert "duplicated rows" in {c.name for c in DATA_CORRUPTIONS}
+    assert "label drift" in {c.name for c in SPLIT_CORRUPTIONS}
+
+
+def test_the_clean_data_passes_the_checks_the_corruptions_target(
+    clean_integrity: SuiteOutcome, clean_train_test: SuiteOutcome
+) -> None:
+    # given the clean sample / when both suites run / then every check a corruption must trip runs and passes
+    # (otherwise the corruption tests below would prove nothing, and the threshold in params.yaml does not
+    # fit the data)
+    integrity_targets = {c.check for c in DATA_CORRUPTIONS}
+    split_targets = {c.check for c in SPLIT_CORRUPTIONS}
+    assert integrity_targets <= _checks(clean_integrity)
+    assert split_targets <= _checks(clean_train_test)
+    assert set(_failing(clean_integrity)) & integrity_targets == set(), _failing(clean_integrity)
+    assert set(_failing(clean_train_test)) & split_targets == set(), _failing(clean_train_test)
 
 
 @pytest.mark.parametrize("corruption", RAW_CORRUPTIONS, ids=lambda c: c.name)
-def test_schema_validation_stops_raw_corruption(raw_frame: pd.DataFrame, corruption: RawCorruption) -> None:
-    # given the real raw data, broken / when validated
-    result = validate(corruption.apply(raw_frame))
+def test_schema_validation_stops_raw_corruption(
+    raw_frame: pd.DataFrame, schema: Schema, corruption: RawCorruption
+) -> None:
+    # given the real raw data, which is valid
+    assert validate(raw_frame, schema).ok
+    # when broken and validated
+    result = validate(corruption.apply(raw_frame), schema)
     # then validation fails naming the expected column and rule
     found = {(v.column, v.rule) for v in result.violations}
-    assert (corruption.column, corruption.rule) in found
+    assert (corruption.column, corruption.rule) in found, found
 
 
 @pytest.mark.parametrize("corruption", DATA_CORRUPTIONS, ids=lambda c: c.name)
 def test_data_integrity_catches_corruption(
-    small_validated: pd.DataFrame, params: Params, corruption: DataCorruption
+    small_validated: pd.DataFrame, params: Params, schema: Schema, corruption: DataCorruption
 ) -> None:
     # given validated data that passes the schema but is broken
     broken = corruption.apply(small_validated)
-    assert validate_typed_ok(broken)
-    # when the data-integrity suite runs / then the expected check fails, naming the column
-    failing = _failing(run_data_integrity(broken, params.checks.data_integrity))
+    assert validate_typed_ok(broken, schema)
+    # when the data-integrity suite runs
+    failing = _failing(run_data_integrity(broken, params.checks.data_integrity, schema))
+    # then the expected check fails, naming the column
     assert corruption.check in failing, failing
     if corruption.column is not None:
         assert corruption.column in failing[corruption.check]
@@ -73,18 +118,30 @@ def test_data_integrity_catches_corruption(
 
 @pytest.mark.parametrize("corruption", SPLIT_CORRUPTIONS, ids=lambda c: c.name)
 def test_train_test_validation_catches_corruption(
-    small_split: tuple[pd.DataFrame, pd.DataFrame], params: Params, corruption: SplitCorruption
+    small_split: tuple[pd.DataFrame, pd.DataFrame],
+    params: Params,
+    schema: Schema,
+    corruption: SplitCorruption,
 ) -> None:
+    # given a train/test split broken in a way each half alone cannot show
     train, test = corruption.apply(*small_split)
-    failing = _failing(run_train_test(train, test, params.checks.train_test, params.split.seed))
+    # when the train-test suite runs
+    outcome = run_train_test(
+        train, test, config=params.checks.train_test, seed=params.split.seed, schema=schema
+    )
+    # then the expected check fails, naming the columns
+    failing = _failing(outcome)
     assert corruption.check in failing, failing
-    if corruption.column is not None:
-        assert corruption.column in failing[corruption.check]
+    for column in corruption.columns:
+        assert column in failing[corruption.check]
 
 
-def validate_typed_ok(frame: pd.DataFrame) -> bool:
+def validate_typed_ok(frame: pd.DataFrame, schema: Schema) -> bool:
     """The corruption is invisible to the schema: only the statistical checks can catch it."""
     as_raw = frame.astype(object).where(frame.notna(), None)
     as_raw = as_raw.map(lambda v: None if v is None else str(v))
-    as_raw["loan"] = frame["loan"].map({1: ">50K", 0: "<=50K"})
-    return validate(as_raw).ok
+    target = schema.target
+    if target.is_classifier:
+        as_raw[target.name] = frame[target.name].map(dict(enumerate(target.classes)))
+    result = validate(as_raw, schema)
+    return result.ok and len(result.frame) == len(frame)
