@@ -174,6 +174,12 @@ def _summary(args: argparse.Namespace, params: Params) -> int:
     return 0
 
 
+def _deploy(args: argparse.Namespace, params: Params) -> int:
+    from mlship.deploy import cli as deploy_cli
+
+    return deploy_cli.run(args, params)
+
+
 COMMANDS: dict[str, tuple[str, Handler]] = {
     "init": (
         "adopt a data file: draft schema.yaml, point params.yaml at it, reset dataset-specific settings",
@@ -189,6 +195,7 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "gates": ("judge the model and the data: one line per failure, non-zero exit if any", _gates),
     "store-model": ("save the trained model to the BentoML model store (version: git SHA)", _store_model),
     "summary": ("print a short table of the current metrics", _summary),
+    "deploy": ("ship: push, staging, release, rollback, status, history (docs/runbook.md)", _deploy),
 }
 
 
@@ -237,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="SUITE",
                 help=f"suites to run: {', '.join(SUITES)} (default: all)",
             )
+        if name == "deploy":
+            from mlship.deploy.cli import add_arguments
+
+            add_arguments(sub)
         if name == "gates":
             sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
     return parser
