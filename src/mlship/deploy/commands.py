@@ -120,6 +120,8 @@ class Deployer:
         result = subprocess.run(command, cwd=self.repo, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise DeployError(f"bentoml containerize failed:\n{result.stderr[-3000:]}")
+        if backend != "docker":
+            _slim(target)
         inspect = subprocess.run(
             ["podman", "image", "inspect", target, "--format", "{{.Id}} {{.Size}}"],
             capture_output=True,
@@ -167,7 +169,7 @@ class Deployer:
         if not front.running():
             return None
         port = front.backend_port()
-        return next((c for c in runner.containers(environment) if c.port == port), None)
+        return next((c for c in runner.containers(self.runtime_dir, environment) if c.port == port), None)
 
     def _serving(self, environment: str, digest: str, git_sha: str, version: str) -> bool:
         live = self._live(environment)
@@ -187,7 +189,9 @@ class Deployer:
         front = self.front(environment)
         front.ensure()
         old = self._live(environment)
-        new = runner.start(environment, self.repository, digest, self.params.deploy.container_port)
+        new = runner.start(
+            self.runtime_dir, environment, self.repository, digest, self.params.deploy.container_port
+        )
         _say(f"{environment}: started {new.name} on 127.0.0.1:{new.port}; checking it")
         timeout = self.params.deploy.ready_timeout_s
         verdict = health.check(f"http://127.0.0.1:{new.port}", git_sha, version, timeout)
@@ -214,7 +218,7 @@ class Deployer:
                 f"{environment}: {digest} failed its health check ({verdict.detail}); rolled back: {kept}"
             )
         time.sleep(self.params.deploy.drain_s)
-        for container in runner.containers(environment):
+        for container in runner.containers(self.runtime_dir, environment):
             if container.name != new.name:
                 runner.stop(container)
         _say(f"{environment}: serving {digest} on 127.0.0.1:{front.port} ({verdict.detail})")
@@ -332,10 +336,35 @@ class Deployer:
 
     def down(self) -> None:
         for environment in self.params.deploy.environments:
-            for container in runner.containers(environment):
+            for container in runner.containers(self.runtime_dir, environment):
                 runner.stop(container)
             self.front(environment).stop()
         runner.registry_down(self.runtime_dir)
+
+
+# Build-time only: test suites of the installed packages, the installer, pip's bootstrap, caches.
+SLIM = (
+    "find /app/.venv /usr/lib/python3* -depth -type d \\( -name tests -o -name test \\) -prune"
+    " -exec rm -rf {} +;"
+    " rm -rf /usr/local/bin/uv /usr/lib/python3*/ensurepip /root/.cache"
+)
+
+
+def _slim(image: str) -> None:
+    """Drop what only the build needed and squash the layers (deleting in a later layer saves nothing)."""
+
+    def buildah(*args: str) -> str:
+        done = subprocess.run(["buildah", *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise DeployError(f"buildah {args[0]} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    container = buildah("from", "--quiet", "--pull-never", image)
+    try:
+        buildah("run", "--user", "root", container, "--", "sh", "-c", SLIM)
+        buildah("commit", "--quiet", "--squash", container, image)
+    finally:
+        subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
 
 
 def render_status(report: list[dict[str, Any]]) -> str:

@@ -23,6 +23,7 @@ from mlship.deploy import proxy
 from mlship.deploy.registry import is_local
 
 LABEL = "io.mlship.environment"
+SCOPE = "io.mlship.scope"  # the runtime directory: one checkout's environments never touch another's
 
 
 class RunnerError(RuntimeError):
@@ -65,7 +66,7 @@ def pull(repository: str, digest: str) -> str:
     return image
 
 
-def start(environment: str, repository: str, digest: str, container_port: int) -> Container:
+def start(scope: Path, environment: str, repository: str, digest: str, container_port: int) -> Container:
     """Start the image beside whatever runs (pulled from the registry by digest) on a free loopback port."""
     image = pull(repository, digest)
     port = free_port()
@@ -79,6 +80,8 @@ def start(environment: str, repository: str, digest: str, container_port: int) -
         f"{LABEL}={environment}",
         "--label",
         f"io.mlship.digest={digest}",
+        "--label",
+        f"{SCOPE}={scope.resolve()}",
         "--publish",
         f"127.0.0.1:{port}:{container_port}",
         image,
@@ -86,8 +89,9 @@ def start(environment: str, repository: str, digest: str, container_port: int) -
     return Container(name=name, digest=digest, port=port)
 
 
-def containers(environment: str) -> list[Container]:
-    out = _podman("ps", "--all", "--filter", f"label={LABEL}={environment}", "--format", "json")
+def containers(scope: Path, environment: str) -> list[Container]:
+    filters = ["--filter", f"label={LABEL}={environment}", "--filter", f"label={SCOPE}={scope.resolve()}"]
+    out = _podman("ps", "--all", *filters, "--format", "json")
     found = []
     for item in json.loads(out or "[]"):
         ports = item.get("Ports") or [{}]
