@@ -124,6 +124,17 @@ rollback: $(STAMP) ## roll ENV back to its previous (or TO=vX.Y.Z|sha256:...) di
 status: $(STAMP) ## what runs in each environment, and whether it matches the desired state in git
 	mlship deploy status
 
+.PHONY: registry-login
+registry-login: $(STAMP) ## CI: log podman/skopeo in to $$MLSHIP_REGISTRY's host ($$REGISTRY_USER, $$REGISTRY_TOKEN)
+	@repository="$$(mlship deploy repository)"; \
+	printf '%s' "$${REGISTRY_TOKEN:?set REGISTRY_TOKEN}" | podman login --username "$${REGISTRY_USER:?set REGISTRY_USER}" --password-stdin "$${repository%%/*}"
+
+.PHONY: publish-state
+publish-state: ## CI: push the deploy's state commits and tags to main ($$GITHUB_TOKEN; rebased once if main moved)
+	@auth="AUTHORIZATION: basic $$(printf 'x-access-token:%s' "$${GITHUB_TOKEN:?set GITHUB_TOKEN}" | base64 -w0)"; \
+	push() { git -c "http.https://github.com/.extraheader=$$auth" push --follow-tags origin HEAD:main; }; \
+	push || { git -c "http.https://github.com/.extraheader=$$auth" pull --rebase origin main && push; }
+
 .PHONY: down
 down: $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)
 	mlship deploy down

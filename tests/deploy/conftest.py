@@ -43,7 +43,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 @pytest.fixture(scope="module")
-def clone(  # noqa: PLR0917 -- pytest passes fixtures by name
+def clone(
     repo_root: Path,
     registry: int,
     base_image: str,

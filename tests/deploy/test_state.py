@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_history_only_grows_and_keeps_its_past(ops: list[tuple[str, str | None, 
     # given / when
     states = _run(ops)
     # then: each state's history starts with the one before it (an append-only audit trail)
-    for before, after in zip(states, states[1:], strict=False):
+    for before, after in itertools.pairwise(states):
         assert after.history[: len(before.history)] == before.history
         assert len(after.history) - len(before.history) in (0, 1)
 
@@ -78,7 +79,7 @@ def test_history_only_grows_and_keeps_its_past(ops: list[tuple[str, str | None, 
 @given(operations)
 def test_a_failed_deployment_never_changes_what_runs(ops: list[tuple[str, str | None, bool]]) -> None:
     states = _run(ops)
-    for before, after in zip(states, states[1:], strict=False):
+    for before, after in itertools.pairwise(states):
         if (
             after.history
             and after.history[-1].result == "failed"
@@ -104,7 +105,7 @@ def test_rolling_back_twice_is_rolling_back_once(ops: list[tuple[str, str | None
 @given(operations)
 def test_stage_assignments_count_each_change_of_digest(ops: list[tuple[str, str | None, bool]]) -> None:
     states = _run(ops)
-    for before, after in zip(states, states[1:], strict=False):
+    for before, after in itertools.pairwise(states):
         changed = before.digest != after.digest
         assert state.stage_assignments(after) == state.stage_assignments(before) + int(changed)
 

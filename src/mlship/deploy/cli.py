@@ -17,6 +17,7 @@ ACTIONS = {
     "image": "build the current commit's OCI image from its bento (used by `make image`)",
     "registry-up": "run the local registry (used by `make registry`)",
     "down": "stop the local environments and the local registry (used by `make down`)",
+    "repository": "print the image repository in use ($MLSHIP_REGISTRY, GitHub's, or the local registry)",
 }
 
 
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace, params: Params) -> int:
         print("down: environments and registry stopped (data kept)")
     elif action == "image":
         print(deployer.image(args.bento, args.backend))
+    elif action == "repository":
+        print(deployer.repository)
     elif action == "push":
         deployer.push()
     elif action == "staging":

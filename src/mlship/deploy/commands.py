@@ -230,11 +230,7 @@ class Deployer:
         paths = [self.state_path(environment)]
         if updated.digest is not None:
             gitops.write_overlay(
-                self.repo / self.overlay_path(environment),
-                self.name,
-                self.repository,
-                updated.digest,
-                environment,
+                self.repo / self.overlay_path(environment), self.repository, updated.digest, environment
             )
             paths.append(self.overlay_path(environment))
         what = f"{entry.release or entry.version} ({entry.digest[:19]})"

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 STATE_PATHS = ("deploy/environments/", "deploy/k8s/overlays/")
+K8S_IMAGE = "model-service"  # the image name deploy/k8s/base uses; overlays replace it by repository@digest
 
 
 class GitError(RuntimeError):
@@ -85,7 +86,7 @@ def gto_assign(repo: Path, artifact: str, stage: str, *, number: int, version: s
     return True
 
 
-def write_overlay(path: Path, image_name: str, repository: str, digest: str, environment: str) -> None:
+def write_overlay(path: Path, repository: str, digest: str, environment: str) -> None:
     """Pin the overlay's image by digest (only the ``images:`` entry changes)."""
     document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     if not isinstance(document, dict):
@@ -95,7 +96,7 @@ def write_overlay(path: Path, image_name: str, repository: str, digest: str, env
             "namespace": f"mlship-{environment}",
             "resources": ["../../base"],
         }
-    document["images"] = [{"name": image_name, "newName": repository, "digest": digest}]
+    document["images"] = [{"name": K8S_IMAGE, "newName": repository, "digest": digest}]
     text = (
         f"# {environment}: the image pinned by digest (written by `mlship deploy`; Argo CD/Flux apply it).\n"
         + yaml.safe_dump(document, sort_keys=False)
