@@ -59,7 +59,7 @@ def clone(
         text = re.sub(
             rf"(\n    {environment}:\n      port: ){config.port}", rf"\g<1>{runner.free_port()}", text
         )
-    text = re.sub(r"ready_timeout_s: \S+", "ready_timeout_s: 60", text)
+    text = re.sub(r"ready_timeout_s: \S+", "ready_timeout_s: 40", text)
     (path / "params.yaml").write_text(text, encoding="utf-8")
     save_model(production_model, path / params.paths.model)
     env = {
@@ -76,4 +76,4 @@ def clone(
     repo = Clone(path=path, env=env, repository=env["MLSHIP_REGISTRY"], name=params.service.name)
     repo.commit("environments on free ports for this test")
     yield repo
-    repo.mlship("deploy", "down", check=False)
+    repo.make("down", check=False)

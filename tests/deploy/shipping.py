@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,11 @@ class Clone:
                 f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
             )
         return result
+
+    def make(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """A make target of the clone, run with this test run's environment (``STAMP=``: no re-sync of it)."""
+        venv = str(Path(sys.executable).parent.parent)
+        return self.run("make", "--no-print-directory", f"VENV={venv}", "STAMP=", *args, check=check)
 
     def mlship(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run("mlship", *args, check=check)

@@ -45,7 +45,7 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) 
     assert first_digest in pushed
 
     # when: it goes to staging
-    clone.mlship("deploy", "staging")
+    clone.make("deploy-staging")
     # then: staging serves it (its metadata names the commit) and git and the registry agree on the digest
     status = _status(clone)
     assert _metadata(status["staging"]["url"])["git_sha"] == first
@@ -75,7 +75,7 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) 
     clone.mlship("deploy", "staging")
     assert _metadata(_status(clone)["staging"]["url"])["git_sha"] == second
     clone.git("tag", "v2.0.0")
-    clone.mlship("deploy", "release", "v2.0.0")
+    clone.make("release", "VERSION=v2.0.0")
     # then: production serves the second commit; the first production digest is still named in the registry
     status = _status(clone)
     assert _metadata(status["production"]["url"])["git_sha"] == second
@@ -93,7 +93,7 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) 
 
     # when: production is rolled back (while a client keeps asking it)
     answers = _poll_in_background(status["production"]["url"])
-    clone.mlship("deploy", "rollback", "production")
+    clone.make("rollback", "ENV=production")
     failures = answers.stop()
     # then: production serves v1 again, answered throughout, tagged everywhere
     status = _status(clone)
@@ -109,12 +109,21 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) 
     clone.mlship("deploy", "rollback", "production")
     # then: it is a no-op (it undoes the latest release, which is already undone)
     assert (_log_length(clone), _tags(clone)) == (commits, tags)
+
+    # when: rolled "back" to a named version, v2.0.0
+    clone.make("rollback", "ENV=production", "TO=v2.0.0")
+    # then: production serves v2 again; the history tells the whole story; git, registry and runtime agree
+    assert _metadata(status["production"]["url"])["git_sha"] == second
+    assert registry.resolve(clone.repository, "production") == second_digest
     history = json.loads(clone.mlship("deploy", "history", "production", "--json").stdout)
     assert [(h["action"], h["release"]) for h in history] == [
         ("release", "v1.0.0"),
         ("release", "v2.0.0"),
         ("rollback", "v1.0.0"),
+        ("rollback", "v2.0.0"),
     ]
+    assert "in sync" in clone.make("status").stdout
+    assert f"{clone.name}#production#4" in _tags(clone)
 
 
 def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) -> None:
