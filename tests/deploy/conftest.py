@@ -34,7 +34,7 @@ def base_image(repo_root: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def registry_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     runtime = tmp_path_factory.mktemp("registry")
     port = runner.free_port()
     runner.registry_up(runtime, port)
@@ -45,7 +45,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 @pytest.fixture(scope="module")
 def clone(
     repo_root: Path,
-    registry: int,
+    registry_port: int,
     base_image: str,
     production_model: Pipeline,
     params: Params,
@@ -64,7 +64,7 @@ def clone(
     save_model(production_model, path / params.paths.model)
     env = {
         **os.environ,
-        "MLSHIP_REGISTRY": f"127.0.0.1:{registry}/{params.service.name}",
+        "MLSHIP_REGISTRY": f"127.0.0.1:{registry_port}/{params.service.name}",
         "MLSHIP_BASE_IMAGE": base_image,
         "MLSHIP_PARAMS": str(path / "params.yaml"),
         "GIT_AUTHOR_NAME": "t",
