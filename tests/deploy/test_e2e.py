@@ -153,6 +153,17 @@ def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) 
     assert history[-1]["digest"] == broken
     assert history[-1]["result"] == "failed"
 
+    # when: the staging container disappears behind the deploy's back (a crash, a manual `podman rm`)
+    subprocess.run(
+        ["podman", "rm", "--force", *_containers(clone, "staging")], check=True, capture_output=True
+    )
+    drifted = clone.mlship("deploy", "status", check=False)
+    # then: status names the drift and exits 3; re-applying git's desired digest repairs it
+    assert drifted.returncode == 3
+    assert "DRIFT" in drifted.stdout
+    clone.mlship("deploy", "staging", good)
+    assert _status(clone)["staging"]["in_sync"]
+
     # when: the same digest is proposed for production
     clone.git("tag", "v9.0.0", broken_commit)
     refused = clone.mlship("deploy", "release", "v9.0.0", check=False)
@@ -160,6 +171,24 @@ def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) 
     assert refused.returncode != 0
     assert "failed a health check" in refused.stderr
     assert registry.resolve(clone.repository, "v9.0.0") is None
+
+
+def _containers(clone: Clone, environment: str) -> list[str]:
+    out = subprocess.run(
+        [
+            "podman",
+            "ps",
+            "--all",
+            "--filter",
+            f"label=io.mlship.environment={environment}",
+            "--format",
+            "{{.Names}}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [name for name in out.split() if name]
 
 
 def _broken_copy(clone: Clone, digest: str, tag: str) -> str:

@@ -2,8 +2,10 @@
 
 Tags follow GTO (Iterative's GitOps model registry): ``<name>@vX.Y.Z`` registers a version at the commit it
 was built from, ``<name>#<stage>#<N>`` records the N-th assignment of a stage, both as annotated tags with
-GTO's messages, so ``gto show`` reads this history. (The ``gto`` package itself is not used: it cannot take
-part in our deploy lock and transaction, and pins older dependencies; the tag format is all we need of it.)
+GTO's messages: ``gto show`` / ``gto history`` (gto 1.10.1) read this history, e.g. production back at v1.0.0
+after a rollback. The ``gto`` package itself is not a dependency: it would bring seven more packages to the
+CLI for three ``git tag -a`` calls, and its stage counter must match the registry's ``production-<N>``, which
+the deploy computes from the environment's history under its own lock.
 """
 
 from __future__ import annotations
