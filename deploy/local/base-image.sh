@@ -10,9 +10,17 @@ if [[ ${BASE_IMAGE_REBUILD:-0} != 1 ]] && podman image exists "$image"; then
     echo "base-image: $image exists (cached)"
     exit 0
 fi
-# The uv executable itself (not a shim script): the one the Python `uv` package ships, else the one on PATH.
-uv_bin=$(python3 -c 'import uv; print(uv.find_uv_bin())' 2>/dev/null || command -v uv || true)
-if [[ -z $uv_bin ]] || [[ $(head -c 4 "$uv_bin") != $'\x7fELF' ]]; then
+# The uv executable itself, not a wrapper script (pyenv shims, venv launchers): the first ELF binary among the
+# one the `uv` Python package ships, pyenv's, and every `uv` on PATH.
+uv_bin=""
+for candidate in "$(python3 -c 'import uv; print(uv.find_uv_bin())' 2>/dev/null)" \
+    "$(command -v pyenv >/dev/null 2>&1 && pyenv which uv 2>/dev/null)" $(which -a uv 2>/dev/null); do
+    if [[ -n $candidate && -f $candidate && $(head -c 4 "$candidate") == $'\x7fELF' ]]; then
+        uv_bin=$candidate
+        break
+    fi
+done
+if [[ -z $uv_bin ]]; then
     echo "base-image: no uv executable found (pip install uv)" >&2
     exit 1
 fi
