@@ -117,6 +117,8 @@ class Deployer:
         command = ["bentoml", "containerize", bento, "--backend", backend, "--image-tag", target]
         for key, value in labels.items():
             command += ["--opt", f"label={key}={value}"]
+        if backend == "buildah":
+            command += ["--opt", "layers"]  # reuse cached layers, as podman does by default
         result = subprocess.run(command, cwd=self.repo, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise DeployError(f"bentoml containerize failed:\n{result.stderr[-3000:]}")
