@@ -48,6 +48,15 @@ run: repro ## the main job: set up, reproduce the pipeline, print the metrics
 gates: repro ## judge the data and the model: Deepchecks verdicts + model gates (non-zero exit on any failure)
 	mlship gates
 
+.PHONY: repro-check
+repro-check: $(STAMP) ## after `dvc repro`: fail if dvc.lock, metrics or plots differ from the commit
+	mlship repro-check
+
+.PHONY: report
+report: repro ## the PR report vs the merge base on main: reports/report.md + PNGs (runs the gates first)
+	-@mlship gates >/dev/null
+	mlship report
+
 GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BENTO_VERSION ?= $(GIT_SHA)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 # The service's port comes from params.yaml (service.port); `make serve PORT=...` overrides it.
