@@ -275,7 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
         if name == "report":
             sub.add_argument(
-                "--out", type=Path, default=Path("reports/report.md"), help="Markdown file to write"
+                "--out",
+                type=Path,
+                default=Path("reports/report.md"),
+                help="Markdown file to write (default: reports/report.md)",
             )
             sub.add_argument(
                 "--charts",
