@@ -55,6 +55,20 @@ run: repro ## the main job: set up, reproduce the pipeline, print the metrics
 gates: repro ## judge the data and the model: Deepchecks verdicts + model gates (non-zero exit on any failure)
 	mlship gates
 
+# Optional DVC remote (CI sets DVC_REMOTE_URL from a repository variable, credentials from secrets; see
+# docs/pull-requests.md). Without it both targets do nothing and the CI cache of .dvc/cache is the only cache.
+.PHONY: cache-pull
+cache-pull: $(STAMP) ## with DVC_REMOTE_URL set: fetch the run-cache and outputs from that DVC remote
+	@if [ -z "$${DVC_REMOTE_URL:-}" ]; then echo "cache-pull: DVC_REMOTE_URL not set; local .dvc/cache only"; exit 0; fi; \
+	dvc remote add --local --force --default ci "$$DVC_REMOTE_URL"; \
+	dvc pull --run-cache --allow-missing || echo "cache-pull: warning: could not pull from the remote; stages will run"
+
+.PHONY: cache-push
+cache-push: $(STAMP) ## with DVC_REMOTE_URL set: send the run-cache and outputs to that DVC remote
+	@if [ -z "$${DVC_REMOTE_URL:-}" ]; then echo "cache-push: DVC_REMOTE_URL not set; nothing to push"; exit 0; fi; \
+	dvc remote add --local --force --default ci "$$DVC_REMOTE_URL"; \
+	dvc push --run-cache
+
 .PHONY: repro-check
 repro-check: $(STAMP) ## after `dvc repro`: fail if dvc.lock, metrics or plots differ from the commit
 	mlship repro-check

@@ -8,55 +8,15 @@ step writes the comment body to a file, which is checked.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from tests.workflows import policy
-from tests.workflows.steps import run_job
+from tests.workflows.steps import clone_with_working_tree, run_job
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
-    return result.stdout
-
-
-def clone_with_working_tree(target: Path) -> Path:
-    """A clone of the repository whose HEAD is a commit of the current working tree, on a PR branch.
-
-    `main` exists only as `origin/main`, as in a GitHub Actions checkout of a pull request.
-    """
-    _git(target.parent, "clone", "-q", "--no-local", str(ROOT), str(target))
-    _git(target, "checkout", "-q", "-B", "step-runner")
-    files = _git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
-    tracked = set(_git(target, "ls-files", "-z").split("\0"))
-    for name in filter(None, files):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    for name in filter(None, tracked - set(files)):
-        (target / name).unlink(missing_ok=True)
-    _git(target, "add", "-A")
-    _git(
-        target,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.com",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "working tree",
-    )
-    return target
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +39,9 @@ def test_the_pipeline_job_reproduces_judges_reports_and_writes_one_comment(
     # then every step passed: repro, the reproducibility gate, the gates, the report, the artifact
     assert not job.failed, "\n".join(f"{s.name}: {s.output}" for s in job.failed)
     names = [s.name for s in job.steps]
-    assert names[2:6] == ["make repro", "make repro-check", "make gates", "make report"]
+    made = [n for n in names if n.startswith("make ")]
+    assert made == ["make cache-pull", "make repro", "make repro-check", "make gates", "make report"]
+    assert names[-2:] == ["actions/upload-artifact (reports/)", f"cml comment update -> {comment.name}"]
     # and the comment CML would post is the report, verdict first
     body = comment.read_text(encoding="utf-8")
     assert body.splitlines()[2].startswith(("✅ **May merge**", "❌ **Do not merge**"))
