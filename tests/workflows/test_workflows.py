@@ -96,6 +96,19 @@ def test_the_ruleset_requires_the_pull_request_jobs() -> None:
     assert set(required) <= jobs
 
 
+def test_the_documented_ruleset_command_applies_the_shipped_file() -> None:
+    # given the command docs/pull-requests.md shows (GitHub's API is not reachable here: only the request
+    # body is checked, against the fields GitHub's rulesets endpoint requires)
+    docs = (ROOT / "docs" / "pull-requests.md").read_text(encoding="utf-8")
+    command = "gh api --method POST repos/{owner}/{repo}/rulesets --input .github/rulesets/main.json"
+    assert command in docs
+    body = json.loads((ROOT / ".github" / "rulesets" / "main.json").read_text(encoding="utf-8"))
+    assert {"name", "target", "enforcement", "rules"} <= set(body)
+    assert body["target"] == "branch"
+    assert body["enforcement"] == "active"
+    assert {rule["type"] for rule in body["rules"]} >= {"pull_request", "required_status_checks"}
+
+
 def _cml_commands(workflow: str) -> list[list[str]]:
     document = policy.load(GITHUB / "workflows" / workflow)
     return [words for _, words in policy.run_commands(document) if words[:1] == ["cml"]]
