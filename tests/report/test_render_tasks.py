@@ -101,3 +101,13 @@ def test_a_malformed_plot_file_names_the_file(tmp_path: Path) -> None:
         plots.PlotFileError, match=r"pr/roc\.json: expected a JSON list of objects with 'fpr'"
     ):
         plots.load(lambda name: '[{"x": 1}]' if name == "roc.json" else None, "pr")
+
+
+def test_images_are_embedded_only_when_asked(tmp_path: Path) -> None:
+    # given a report whose team opted in to publishing images (CML --publish uploads the files it names)
+    inputs = _inputs(tmp_path, "regression")
+    plain = render(inputs, Links(None, "reports/report"))
+    embedded = render(inputs, Links(None, "reports/report", ("report/residuals.png",)))
+    # then only the opted-in report references the PNG as an image
+    assert "![" not in plain
+    assert "![residuals.png](report/residuals.png)" in embedded
