@@ -289,3 +289,28 @@ def test_repro_check_fails_on_a_new_uncommitted_plot_file(two_commits: Path) -> 
         assert "not committed: plots/extra.json" in result.stdout
     finally:
         extra.unlink()
+
+
+def test_without_a_main_branch_the_report_says_there_is_nothing_to_compare(tmp_path: Path) -> None:
+    # given a repository whose only branch is not the baseline branch
+    new_repo(tmp_path)
+    write_revision(tmp_path, Revision(fixture_params(), metrics_doc(SCHEMA), binary_plots(0.0, 3, LABELS)))
+    commit(tmp_path, "only commit")
+    run(tmp_path, "git", "branch", "-m", "main", "trunk")
+    # when / then the report is written, says why there is no base, and shows the values without deltas
+    result = mlship(tmp_path, "report")
+    assert result.returncode == 0, result.stderr
+    report = (tmp_path / "reports" / "report.md").read_text(encoding="utf-8")
+    assert "No merge base with `main` (neither `main` nor `origin/main` exists here)" in report
+    assert _row(report, f"`{metric_names(SCHEMA.task)[0]}`")[1:5] == ["—", "0.5000", "—", "🆕 new"]
+    assert "No base to compare params with." in report
+
+
+def test_without_a_metrics_file_the_report_names_the_fix(tmp_path: Path) -> None:
+    new_repo(tmp_path)
+    write_revision(tmp_path, Revision(fixture_params(), None, {}))
+    commit(tmp_path, "skeleton")
+    result = mlship(tmp_path, "report")
+    assert result.returncode == 1
+    assert "metrics.json does not exist: run `make run`" in result.stderr
+    assert "Traceback" not in result.stderr
