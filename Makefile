@@ -123,7 +123,7 @@ fmt: $(STAMP) ## apply ruff fixes and formatting
 	ruff format .
 
 .PHONY: hooks
-hooks: $(STAMP) ## install the pre-commit hooks and run them on every file
+hooks: $(STAMP) $(ACTIONLINT) ## install the pre-commit hooks and run them on every file
 	pre-commit install
 	pre-commit run --all-files
 
