@@ -19,9 +19,10 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return clone_with_working_tree(tmp_path_factory.mktemp("runner") / "repo")
+@pytest.fixture
+def clone(tmp_path: Path) -> Path:
+    """A fresh clone per job, as each GitHub job starts from its own checkout."""
+    return clone_with_working_tree(tmp_path / "repo")
 
 
 @pytest.fixture(scope="module")
