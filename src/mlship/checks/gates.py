@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import yaml
 
+from mlship import gitrefs
 from mlship.config import GatesConfig
 from mlship.tasks import higher_is_better
 
@@ -248,7 +249,7 @@ def load_baseline(
     another target, its metrics describe another problem (a fork's first adoption of its own data): there
     is no comparable baseline, and the note says why.
     """
-    commit = _git(["merge-base", "HEAD", ref], repo)
+    commit = gitrefs.merge_base(ref, repo)  # also finds origin/<ref> in a CI checkout
     if commit is None:
         return Baseline(
             ref, None, None, f"no merge base with {ref!r}: no baseline, the absolute limits alone apply"

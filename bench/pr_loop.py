@@ -1,0 +1,102 @@
+"""Benchmark the pull-request loop as pr.yml runs it, job by job, in fresh clones of this repository.
+
+Each job's steps run in order through the same step runner the tests use (tests/workflows/steps.py): `uses:`
+steps become their local equivalents (checkout = the clone, setup = `make setup` with this machine's warm uv
+cache, cache restore = copying a saved .dvc/cache in), every `run:` is the real `make` target.
+
+Measured:
+  * the `pipeline` job cold: a fresh clone, no DVC cache (every stage runs);
+  * the `pipeline` job after a params-only change (`model.hist_gradient_boosting.learning_rate` halved,
+    committed with its `make run` outputs as a data scientist would), with the DVC cache the cold run left
+    restored (what actions/cache restores from the previous run);
+  * the `check` job (with --jobs check), fresh clone.
+
+Usage: .venv/bin/python bench/pr_loop.py [--jobs pipeline,check]
+Prints a markdown table (paste it into docs/benchmarks.md with the command used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.workflows import policy  # noqa: E402  # the step runner lives with the tests that use it
+from tests.workflows.steps import JobRun, clone_with_working_tree, run_job  # noqa: E402
+
+PARAM = ("model", "hist_gradient_boosting", "learning_rate")
+
+
+def _run(cwd: Path, *args: str) -> None:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+def _report(label: str, job: JobRun) -> list[str]:
+    for step in job.failed:
+        print(f"{label}: step failed: {step.name}\n{step.output[-1500:]}", file=sys.stderr)
+    steps = ", ".join(
+        f"{s.name.split(':')[0]} {s.seconds:.1f}{' (FAILED)' if s.returncode else ''}"
+        for s in job.steps
+        if s.seconds >= 0.05 or s.returncode
+    )
+    return [f"| {label} | {job.seconds:.1f} s | {steps} |"]
+
+
+def params_only_change(clone: Path) -> None:
+    """Halve the learning rate, run the pipeline as the data scientist would, and commit the result."""
+    path = clone / "params.yaml"
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    node = params
+    for key in PARAM[:-1]:
+        node = node[key]
+    text = path.read_text(encoding="utf-8")
+    old = f"learning_rate: {node[PARAM[-1]]}"
+    assert old in text, f"{old!r} not in params.yaml"
+    path.write_text(text.replace(old, f"learning_rate: {node[PARAM[-1]] / 2}", 1), encoding="utf-8")
+    _run(clone, "make", "run")
+    _run(clone, "git", "add", "-A")
+    _run(clone, "git", "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "lr/2")
+    # what a CI checkout has: the commit, nothing git ignores (no .venv, data, models, reports, DVC cache)
+    _run(clone, "git", "clean", "-q", "-fdX")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", default="pipeline,check", help="comma-separated jobs to time")
+    args = parser.parse_args()
+    workflow = policy.load(ROOT / ".github" / "workflows" / "pr.yml")
+    rows = ["| job | time | steps (s) |", "|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="mlship-pr-loop-") as tmp:
+        work = Path(tmp)
+        comment = work / "comment.md"
+        if "pipeline" in args.jobs:
+            cold = clone_with_working_tree(work / "cold")
+            start = time.perf_counter()
+            job = run_job(workflow, "pipeline", cold, comment=comment)
+            rows += _report("pipeline, cold (no DVC cache)", job)
+            print(f"cold pipeline job done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            saved = work / "dvc-cache"
+            shutil.copytree(cold / ".dvc" / "cache", saved)
+            changed = clone_with_working_tree(work / "params")
+            params_only_change(changed)
+            job = run_job(workflow, "pipeline", changed, comment=comment, cache=saved)
+            rows += _report("pipeline, params-only change, DVC cache restored", job)
+        if "check" in args.jobs:
+            fresh = clone_with_working_tree(work / "check")
+            rows += _report("check, fresh clone", run_job(workflow, "check", fresh, comment=comment))
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
