@@ -83,8 +83,11 @@ BENTO_VERSION ?= $(GIT_SHA)$(shell git diff --quiet HEAD -- 2>/dev/null || echo 
 # The service's port comes from params.yaml (service.port); `make serve PORT=...` overrides it.
 PORT ?= $(shell $(BIN)/mlship config --get service.port 2>/dev/null || echo 3000)
 
+# What the service imports at run time: the pipeline-only packages (Deepchecks, DVC, plotting, the default
+# data's wheel) stay out of the image.
+SERVING_PRUNE := deepchecks dvc matplotlib xai
 requirements/serving.txt: pyproject.toml uv.lock
-	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet -o $@
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet $(SERVING_PRUNE:%=--prune %) -o $@
 
 .PHONY: bento
 bento: repro requirements/serving.txt ## save the model and build the bento, versioned by the git SHA (re-runnable)
@@ -100,6 +103,71 @@ bento: repro requirements/serving.txt ## save the model and build the bento, ver
 .PHONY: serve
 serve: bento ## serve the bento on 127.0.0.1:$(PORT) (POST /predict, POST /metadata, GET /readyz)
 	bentoml serve "$$(mlship config --get service.name):$(BENTO_VERSION)" --host 127.0.0.1 --port $(PORT)
+
+# --- shipping: image, registry, environments (docs/runbook.md) ---------------------------------------------
+REGISTRY_PORT ?= 5000
+export REGISTRY_PORT
+# Local builds start from the offline Debian base (deploy/local/base-image.sh); GitHub Actions from python:3.11-slim.
+ifeq ($(GITHUB_ACTIONS),true)
+MLSHIP_BASE_IMAGE ?= python:3.11-slim
+else
+MLSHIP_BASE_IMAGE ?= localhost/mlship-pybase:bookworm
+endif
+export MLSHIP_BASE_IMAGE
+CONTAINER_BACKEND ?= buildah
+
+.PHONY: machine
+machine: ## install and configure the container tools (apt: podman, buildah, skopeo, registry; needs root)
+	deploy/local/install.sh
+
+.PHONY: base-image
+base-image: $(STAMP) ## the offline Python base image for local builds (cached: built only when missing)
+	@if [[ "$(MLSHIP_BASE_IMAGE)" == localhost/* ]]; then deploy/local/base-image.sh "$(MLSHIP_BASE_IMAGE)"; fi
+
+.PHONY: registry
+registry: $(STAMP) ## run the local OCI registry on 127.0.0.1:$(REGISTRY_PORT) (idempotent; data kept in .deploy/registry)
+	mlship deploy registry-up
+
+.PHONY: image
+image: bento base-image ## build the current commit's OCI image from its bento (tag sha-<12-char sha>); print its digest
+	mlship deploy image --backend $(CONTAINER_BACKEND) --bento "$$(mlship config --get service.name):$(BENTO_VERSION)"
+
+.PHONY: push
+push: $(STAMP) ## push the current commit's image to $$MLSHIP_REGISTRY; print its digest
+	mlship deploy push
+
+.PHONY: deploy-staging
+deploy-staging: $(STAMP) ## run the current commit's pushed image in staging (health-checked, rolled back on failure)
+	mlship deploy staging $(IMAGE)
+
+.PHONY: release
+release: $(STAMP) ## production := the digest staging ran for the commit tagged $$VERSION (make release VERSION=v1.2.3)
+	@[[ -n "$(VERSION)" ]] || { echo "usage: make release VERSION=vX.Y.Z" >&2; exit 2; }
+	mlship deploy release $(VERSION)
+
+.PHONY: rollback
+rollback: $(STAMP) ## roll ENV back to its previous (or TO=vX.Y.Z|sha256:...) digest (make rollback ENV=production)
+	@[[ -n "$(ENV)" ]] || { echo "usage: make rollback ENV=staging|production [TO=vX.Y.Z|sha256:...]" >&2; exit 2; }
+	mlship deploy rollback $(ENV) $(if $(TO),--to $(TO))
+
+.PHONY: status
+status: $(STAMP) ## what runs in each environment, and whether it matches the desired state in git
+	mlship deploy status
+
+.PHONY: registry-login
+registry-login: $(STAMP) ## CI: log podman/skopeo in to $$MLSHIP_REGISTRY's host ($$REGISTRY_USER, $$REGISTRY_TOKEN)
+	@repository="$$(mlship deploy repository)"; \
+	printf '%s' "$${REGISTRY_TOKEN:?set REGISTRY_TOKEN}" | podman login --username "$${REGISTRY_USER:?set REGISTRY_USER}" --password-stdin "$${repository%%/*}"
+
+.PHONY: publish-state
+publish-state: ## CI: push the deploy's state commits and tags to main ($$GITHUB_TOKEN; rebased once if main moved)
+	@auth="AUTHORIZATION: basic $$(printf 'x-access-token:%s' "$${GITHUB_TOKEN:?set GITHUB_TOKEN}" | base64 -w0)"; \
+	push() { git -c "http.https://github.com/.extraheader=$$auth" push --follow-tags origin HEAD:main; }; \
+	push || { git -c "http.https://github.com/.extraheader=$$auth" pull --rebase origin main && push; }
+
+.PHONY: down
+down: $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)
+	mlship deploy down
 
 .PHONY: test
 test: $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)

@@ -206,6 +206,12 @@ def _summary(args: argparse.Namespace, params: Params) -> int:
     return 0
 
 
+def _deploy(args: argparse.Namespace, params: Params) -> int:
+    from mlship.deploy import cli as deploy_cli
+
+    return deploy_cli.run(args, params)
+
+
 COMMANDS: dict[str, tuple[str, Handler]] = {
     "init": (
         "adopt a data file: draft schema.yaml, point params.yaml at it, reset dataset-specific settings",
@@ -221,6 +227,7 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "gates": ("judge the model and the data: one line per failure, non-zero exit if any", _gates),
     "store-model": ("save the trained model to the BentoML model store (version: git SHA)", _store_model),
     "summary": ("print a short table of the current metrics", _summary),
+    "deploy": ("ship: push, staging, release, rollback, status, history (docs/runbook.md)", _deploy),
     "report": ("write the PR report (Markdown + PNG charts): the workspace vs the merge base", _report),
     "repro-check": ("after `dvc repro`: fail if dvc.lock, metrics or plots differ from HEAD", _repro_check),
 }
@@ -271,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="SUITE",
                 help=f"suites to run: {', '.join(SUITES)} (default: all)",
             )
+        if name == "deploy":
+            from mlship.deploy.cli import add_arguments
+
+            add_arguments(sub)
         if name in ("gates", "report", "repro-check"):
             sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
         if name == "report":

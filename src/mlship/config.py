@@ -245,6 +245,53 @@ class ServiceConfig(_Frozen):
     )
 
 
+EnvironmentName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+
+
+class EnvironmentConfig(_Frozen):
+    """One deployment environment run locally by podman behind a stable loopback port."""
+
+    port: int = Field(ge=1024, le=65535, description="stable 127.0.0.1 port the environment answers on")
+
+
+def _default_environments() -> dict[str, EnvironmentConfig]:
+    return {"staging": EnvironmentConfig(port=3100), "production": EnvironmentConfig(port=3200)}
+
+
+class DeployConfig(_Frozen):
+    """Shipping: where images go, which environments exist and how a deployment is judged healthy."""
+
+    registry_port: int = Field(
+        default=5000, ge=1024, le=65535, description="local registry port ($REGISTRY_PORT overrides)"
+    )
+    environments: dict[EnvironmentName, EnvironmentConfig] = Field(default_factory=_default_environments)
+    container_port: int = Field(default=3000, ge=1, le=65535, description="port the server listens on inside")
+    ready_timeout_s: float = Field(
+        default=90.0, gt=0.0, description="how long a new container may take to be ready"
+    )
+    drain_s: float = Field(
+        default=1.0, ge=0.0, description="grace for in-flight requests before the old one stops"
+    )
+    state_dir: Path = Field(
+        default=Path("deploy/environments"), description="desired state per environment (git)"
+    )
+    k8s_overlays: Path = Field(
+        default=Path("deploy/k8s/overlays"), description="kustomize overlays per environment"
+    )
+    runtime_dir: Path = Field(default=Path(".deploy"), description="local registry data, locks, proxy state")
+
+    @field_validator("environments")
+    @classmethod
+    def _staging_and_production(cls, value: dict[str, EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
+        missing = {"staging", "production"} - set(value)
+        if missing:
+            raise ValueError(f"missing environment(s): {', '.join(sorted(missing))}")
+        ports = [env.port for env in value.values()]
+        if len(set(ports)) != len(ports):
+            raise ValueError("each environment needs its own port")
+        return value
+
+
 class Params(_Frozen):
     """The whole of ``params.yaml``."""
 
@@ -256,6 +303,7 @@ class Params(_Frozen):
     checks: ChecksConfig
     gates: GatesConfig
     service: ServiceConfig
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
 
 
 class ConfigError(ValueError):

@@ -61,8 +61,17 @@ else:
     Response = response_type(TASK)
 
 
+# The container's base (read when `bentoml build` imports this module): the standard Python image by default;
+# local builds use the offline Debian base (`make image`, deploy/local/base-image.sh). `distro="none"`: the
+# base already has Python 3.11, so BentoML adds no apt step (and no compilers) to the image.
+BASE_IMAGE = bentoml.images.Image(
+    base_image=os.environ.get("MLSHIP_BASE_IMAGE", "python:3.11-slim"), distro="none", python_version="3.11"
+)
+
+
 @bentoml.service(
     name=SERVICE.name,
+    image=BASE_IMAGE,
     workers=SERVICE.workers,
     traffic={"timeout": 30},
     envs=[

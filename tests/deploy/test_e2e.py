@@ -1,0 +1,239 @@
+"""Build → push → staging → release → new commit → staging → release → rollback, with real parts: a
+registry, podman containers serving HTTP, git tags. Digests are checked against the registry at every step."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+from tests.deploy.shipping import Clone
+
+from mlship.deploy import registry
+
+pytestmark = pytest.mark.integration
+
+
+def _status(clone: Clone) -> dict[str, dict[str, Any]]:
+    rows = json.loads(clone.mlship("deploy", "status", "--json", check=False).stdout)
+    return {row["environment"]: row for row in rows}
+
+
+def _metadata(url: str) -> dict[str, Any]:
+    answer: dict[str, Any] = httpx.post(f"{url}/metadata", json={}, timeout=10).raise_for_status().json()
+    return answer
+
+
+def _tags(clone: Clone) -> set[str]:
+    return set(clone.git("tag", "--list").splitlines())
+
+
+def _log_length(clone: Clone) -> int:
+    return int(clone.git("rev-list", "--count", "HEAD"))
+
+
+def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) -> None:
+    # given: the image of the first commit, built and pushed
+    first = clone.build_image()
+    pushed = clone.mlship("deploy", "push").stdout
+    first_digest = registry.resolve(clone.repository, f"sha-{first[:12]}")
+    assert first_digest is not None
+    assert first_digest in pushed
+
+    # when: it goes to staging
+    clone.make("deploy-staging")
+    # then: staging serves it (its metadata names the commit) and git and the registry agree on the digest
+    status = _status(clone)
+    assert _metadata(status["staging"]["url"])["git_sha"] == first
+    assert status["staging"]["digest"] == first_digest == registry.resolve(clone.repository, "staging")
+    assert status["staging"]["in_sync"]
+    assert first_digest in (clone.path / "deploy/k8s/overlays/staging/kustomization.yaml").read_text()
+
+    # when: v1.0.0 is tagged on main's head (a state commit) and released
+    clone.git("tag", "v1.0.0")
+    clone.mlship("deploy", "release", "v1.0.0")
+    # then: production serves the very digest staging ran, tagged in the registry and in git (GTO style)
+    status = _status(clone)
+    assert _metadata(status["production"]["url"])["git_sha"] == first
+    assert status["production"]["digest"] == first_digest
+    for tag in ("v1.0.0", "production", "production-1"):
+        assert registry.resolve(clone.repository, tag) == first_digest
+    assert clone.git("rev-parse", f"{clone.name}@v1.0.0^{{commit}}") == first
+    assert f"{clone.name}#production#1" in _tags(clone)
+
+    # when: a new commit is merged, built, pushed and deployed to staging, then released as v2.0.0
+    (clone.path / "README.md").write_text("a change\n", encoding="utf-8")
+    second = clone.commit("a new commit on main")
+    clone.build_image()
+    clone.mlship("deploy", "push")
+    second_digest = registry.resolve(clone.repository, f"sha-{second[:12]}")
+    assert second_digest not in (None, first_digest)
+    clone.mlship("deploy", "staging")
+    assert _metadata(_status(clone)["staging"]["url"])["git_sha"] == second
+    clone.git("tag", "v2.0.0")
+    clone.make("release", "VERSION=v2.0.0")
+    # then: production serves the second commit; the first production digest is still named in the registry
+    status = _status(clone)
+    assert _metadata(status["production"]["url"])["git_sha"] == second
+    assert registry.resolve(clone.repository, "production") == second_digest
+    assert registry.resolve(clone.repository, "production-1") == first_digest
+    assert status["production"]["previous"] == first_digest
+
+    # when: re-running each step
+    commits, tags = _log_length(clone), _tags(clone)
+    for step in (("push",), ("staging",), ("release", "v2.0.0")):
+        clone.mlship("deploy", *step)
+    # then: nothing changed (no new state commit, no new tag, same digests)
+    assert (_log_length(clone), _tags(clone)) == (commits, tags)
+    assert registry.resolve(clone.repository, "production") == second_digest
+
+    # when: production is rolled back (while a client keeps asking it)
+    answers = _poll_in_background(status["production"]["url"])
+    clone.make("rollback", "ENV=production")
+    failures = answers.stop()
+    # then: production serves v1 again, answered throughout, tagged everywhere
+    status = _status(clone)
+    assert _metadata(status["production"]["url"])["git_sha"] == first
+    assert registry.resolve(clone.repository, "production") == first_digest
+    assert registry.resolve(clone.repository, "production-3") == first_digest
+    assert f"{clone.name}#production#3" in _tags(clone)
+    assert status["production"]["in_sync"]
+    assert failures == [], f"production stopped answering during the rollback: {failures[:3]}"
+
+    # when: the rollback is run again
+    commits, tags = _log_length(clone), _tags(clone)
+    clone.mlship("deploy", "rollback", "production")
+    # then: it is a no-op (it undoes the latest release, which is already undone)
+    assert (_log_length(clone), _tags(clone)) == (commits, tags)
+
+    # when: rolled "back" to a named version, v2.0.0
+    clone.make("rollback", "ENV=production", "TO=v2.0.0")
+    # then: production serves v2 again; the history tells the whole story; git, registry and runtime agree
+    assert _metadata(status["production"]["url"])["git_sha"] == second
+    assert registry.resolve(clone.repository, "production") == second_digest
+    history = json.loads(clone.mlship("deploy", "history", "production", "--json").stdout)
+    assert [(h["action"], h["release"]) for h in history] == [
+        ("release", "v1.0.0"),
+        ("release", "v2.0.0"),
+        ("rollback", "v1.0.0"),
+        ("rollback", "v2.0.0"),
+    ]
+    assert "in sync" in clone.make("status").stdout
+    assert f"{clone.name}#production#4" in _tags(clone)
+
+
+def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) -> None:
+    # given: staging runs a good image, and a broken image (its server never becomes ready) for a new commit
+    if registry.resolve(clone.repository, "staging") is None:  # this test alone: build and push one first
+        clone.build_image()
+        clone.mlship("deploy", "push")
+    clone.mlship("deploy", "staging")
+    good = _status(clone)["staging"]["digest"]
+    broken_commit = clone.commit("a commit whose image is broken")
+    broken = _broken_copy(clone, good, f"sha-{broken_commit[:12]}")
+
+    # when: the broken image is deployed to staging while a client keeps asking staging
+    url = _status(clone)["staging"]["url"]
+    answers = _poll_in_background(url)
+    result = clone.mlship("deploy", "staging", check=False)
+    failures = answers.stop()
+
+    # then: the command fails naming the health check, staging still runs the good digest and never stopped
+    assert result.returncode != 0
+    assert "failed its health check" in result.stderr
+    status = _status(clone)["staging"]
+    assert status["digest"] == good == status["running"]
+    assert registry.resolve(clone.repository, "staging") == good
+    assert failures == [], f"staging stopped answering: {failures[:3]}"
+    history = json.loads(clone.mlship("deploy", "history", "staging", "--json").stdout)
+    assert history[-1]["digest"] == broken
+    assert history[-1]["result"] == "failed"
+
+    # when: the staging container disappears behind the deploy's back (a crash, a manual `podman rm`)
+    subprocess.run(
+        ["podman", "rm", "--force", *_containers(clone, "staging")], check=True, capture_output=True
+    )
+    drifted = clone.mlship("deploy", "status", check=False)
+    # then: status names the drift and exits 3; re-applying git's desired digest repairs it
+    assert drifted.returncode == 3
+    assert "DRIFT" in drifted.stdout
+    clone.mlship("deploy", "staging", good)
+    assert _status(clone)["staging"]["in_sync"]
+
+    # when: the same digest is proposed for production
+    clone.git("tag", "v9.0.0", broken_commit)
+    refused = clone.mlship("deploy", "release", "v9.0.0", check=False)
+    # then: it is refused, saying why, and production is untouched
+    assert refused.returncode != 0
+    assert "failed a health check" in refused.stderr
+    assert registry.resolve(clone.repository, "v9.0.0") is None
+
+
+def _containers(clone: Clone, environment: str) -> list[str]:
+    out = subprocess.run(
+        [
+            "podman",
+            "ps",
+            "--all",
+            "--filter",
+            f"label=io.mlship.environment={environment}",
+            "--format",
+            "{{.Names}}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [name for name in out.split() if name]
+
+
+def _broken_copy(clone: Clone, digest: str, tag: str) -> str:
+    """The good image with an entrypoint that never serves, pushed as ``tag``."""
+    image = f"{clone.repository}@{digest}"
+    subprocess.run(
+        ["podman", "pull", "--quiet", "--tls-verify=false", image], check=True, capture_output=True
+    )
+    container = subprocess.run(
+        ["buildah", "from", "--quiet", image], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    subprocess.run(["buildah", "config", "--entrypoint", '["sleep", "3600"]', container], check=True)
+    local = f"localhost/broken:{tag}"
+    subprocess.run(
+        ["buildah", "commit", "--quiet", "--rm", container, local], check=True, capture_output=True
+    )
+    pushed = registry.push(local, clone.repository, tag)
+    assert pushed != digest
+    return pushed
+
+
+class _Poller:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.failures: list[str] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            while not self.done.is_set():
+                try:
+                    code = client.get(f"{self.url}/readyz").status_code
+                    if code != 200:
+                        self.failures.append(f"status {code}")
+                except httpx.HTTPError as error:
+                    self.failures.append(repr(error))
+                time.sleep(0.1)
+
+    def stop(self) -> list[str]:
+        self.done.set()
+        self.thread.join()
+        return self.failures
+
+
+def _poll_in_background(url: str) -> _Poller:
+    return _Poller(url)
