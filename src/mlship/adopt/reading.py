@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlship.adopt.errors import AdoptError
-from mlship.data.schema import Reader, Schema, read_source
+from mlship.data.schema import Reader, read_table
 
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
@@ -31,12 +31,7 @@ class Table:
     reader: Reader
 
 
-def _read(path: Path, reader: Reader) -> pd.DataFrame:
-    # The pipeline's own reader: only ``schema.reader`` is consulted, so a schema without columns suffices.
-    return read_source(path, Schema.model_construct(reader=reader))
-
-
-def read_table(path: Path) -> Table:
+def read_data(path: Path) -> Table:
     """The file as text with its reader options; refuses a missing, unreadable or empty file."""
     if not path.exists():
         raise AdoptError(f"{path}: no such file")
@@ -46,10 +41,10 @@ def read_table(path: Path) -> Table:
     reader = Reader(format="parquet") if parquet else Reader()
     kind = "Parquet" if parquet else "CSV"
     try:
-        frame = _read(path, reader)
+        frame = read_table(path, reader)
         if not parquet and len(frame.columns) > 1 and str(frame.columns[0]) == _UNNAMED:
             reader = Reader(index_col=0)
-            frame = _read(path, reader)
+            frame = read_table(path, reader)
     except ImportError as error:
         raise AdoptError(f"{path}: cannot read {kind}: {error}") from None
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:

@@ -1,0 +1,325 @@
+"""Every setting ``mlship init`` writes into ``params.yaml``, with the reason for each value.
+
+Three kinds of value:
+
+* **facts of the adopted file**: the data source (path and sha256), where ingest copies it, the service
+  name, whether the split is stratified (classifiers) — nothing to judge;
+* **generic policy**: the same for every dataset of a task (e.g. ROC AUC at least 0.70). They are starting
+  points for the team's own review, written with a comment saying so;
+* **derived from the file**, where a fixed number could not fit every dataset: the "no better than
+  guessing" ceilings (a loss no worse than predicting the base rate or the mean), drift limits above the
+  sampling noise of a split this size, and data-quality limits a margin above what the file shows today (so
+  the adopted data passes and a worse file fails).
+
+The settings not listed here (``model`` hyper-parameters and estimator, ``evaluate``, ``service`` runtime
+settings, ``paths`` other than ``raw``) fit any dataset and are left as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from mlship.data.schema import Schema
+from mlship.tasks import headline_metric
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One value and the end-of-line comment written beside it."""
+
+    value: Any
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """Settings under one key. ``exact``: afterwards the mapping holds these keys and no others."""
+
+    entries: Mapping[str, Setting | Section]
+    exact: bool = False
+    #: Comment lines written above the section's key (replacing any there), e.g. for ``model.monotonic``.
+    above: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the defaults need to know about the adopted data."""
+
+    schema: Schema
+    rows: int
+    #: Share of rows per label (classifiers), in label order.
+    label_shares: tuple[float, ...]
+    #: Standard deviation of a regression target (population), else 0.
+    target_std: float
+    #: Largest share of missing values in one feature column.
+    max_null_ratio: float
+    #: Share of rows that repeat an earlier row exactly (features and target).
+    duplicate_ratio: float
+    #: Share of rows whose features also occur with another target value.
+    conflicting_ratio: float
+
+
+def profile(frame: pd.DataFrame, schema: Schema) -> Profile:
+    """Measure ``frame`` (the file as text, canonical names) for the derived defaults."""
+    target = schema.target
+    features = frame[schema.feature_names]
+    label_shares: tuple[float, ...] = ()
+    target_std = 0.0
+    if target.is_classifier:
+        counts = frame[target.name].astype(str).value_counts()
+        label_shares = tuple(float(counts.get(label, 0)) / len(frame) for label in target.labels)
+    else:
+        target_std = float(pd.to_numeric(frame[target.name]).std(ddof=0))
+    keys = pd.util.hash_pandas_object(features.fillna("\x00missing"), index=False)
+    labels_per_key = frame[target.name].groupby(keys.to_numpy()).transform("nunique")
+    return Profile(
+        schema=schema,
+        rows=len(frame),
+        label_shares=label_shares,
+        target_std=target_std,
+        max_null_ratio=float(features.isna().mean().max()),
+        duplicate_ratio=float(frame.duplicated().mean()),
+        conflicting_ratio=float((labels_per_key.to_numpy() > 1).mean()),
+    )
+
+
+def ceil_to(value: float, places: int) -> float:
+    """``value`` rounded up to ``places`` decimals (float noise such as 7.000000001 does not round up)."""
+    scale = 10**places
+    return float(math.ceil(round(value * scale, 6)) / scale)
+
+
+def ceil_significant(value: float, digits: int = 3) -> float:
+    """``value`` rounded up to ``digits`` significant digits (readable limits in the target's unit)."""
+    if value <= 0:
+        return 0.0
+    return ceil_to(value, digits - 1 - math.floor(math.log10(value)))
+
+
+def with_headroom(observed: float, floor: float, margin: float = 0.05) -> float:
+    """A limit ``margin`` above what the data shows (at least ``floor``, at most 1), two decimals."""
+    return min(1.0, max(floor, ceil_to(observed + margin, 2)))
+
+
+#: Two-sample Kolmogorov-Smirnov critical value factor for alpha = 0.001: sqrt(-ln(alpha / 2) / 2).
+_KS_FACTOR = math.sqrt(-math.log(0.001 / 2) / 2)
+
+
+def split_sizes(rows: int, test_size: float) -> tuple[int, int]:
+    """Train and test rows of a split of ``rows`` (scikit-learn rounds the test share up)."""
+    test = math.ceil(rows * test_size)
+    return rows - test, test
+
+
+def sampling_drift(rows: int, test_size: float) -> float:
+    """The drift score that pure chance exceeds once in a thousand splits of this size (KS statistic)."""
+    train, test = split_sizes(rows, test_size)
+    return _KS_FACTOR * math.sqrt((train + test) / (train * test))
+
+
+def _entropy(shares: tuple[float, ...]) -> float:
+    return -sum(share * math.log(share) for share in shares if share > 0)
+
+
+def checks(data: Profile, test_size: float) -> Section:
+    """``checks``: Deepchecks conditions for any dataset (see src/mlship/checks/suites.py)."""
+    classifier = data.schema.target.is_classifier
+    noise = sampling_drift(data.rows, test_size)
+    drift = min(1.0, max(0.10, ceil_to(noise, 2)))  # a drift score is at most 1
+    multivariate = min(1.0, max(0.25, ceil_to(2 * noise, 2)))
+    drift_note = (
+        "0.10, or this split size's sampling noise if larger"
+        if drift > 0.10
+        else "Deepchecks' usual limit; above the sampling noise here"
+    )
+    features = len(data.schema.features)
+    duplicates = with_headroom(data.duplicate_ratio, 0.05)
+    return Section(
+        {
+            "data_integrity": Section(
+                {
+                    "max_null_ratio": Setting(
+                        with_headroom(data.max_null_ratio, 0.10),
+                        f"per column; the adopted file's worst column: {data.max_null_ratio:.1%} missing",
+                    ),
+                    "max_mixed_nulls": Setting(1, "distinct spellings of a missing value per column"),
+                    "rare_type_ratio_range": Setting(
+                        [0.01, 0.1], "a column mixing numbers and text fails if the rare type is this common"
+                    ),
+                    "max_duplicate_ratio": Setting(
+                        duplicates, f"identical rows; the adopted file: {data.duplicate_ratio:.1%}"
+                    ),
+                    "max_conflicting_label_ratio": Setting(
+                        with_headroom(data.conflicting_ratio, 0.05),
+                        f"identical features, another label; the adopted file: {data.conflicting_ratio:.1%}",
+                    ),
+                    "max_feature_label_pps": Setting(0.90, "a feature this predictive on its own is a leak"),
+                    "max_special_character_ratio": Setting(0.001, "values made of special characters only"),
+                    "feature_correlation_threshold": Setting(0.9, "pairs correlated above this are counted"),
+                    "max_correlated_pairs": Setting(5, "redundant encodings of one fact (generic allowance)"),
+                }
+            ),
+            "train_test": Section(
+                {
+                    "min_test_train_size_ratio": Setting(0.1, "test rows / train rows"),
+                    "max_new_labels": Setting(0, "classifiers: labels in test never seen in training"),
+                    "max_new_category_ratio": Setting(
+                        0.02, "test rows with a category unseen in training (rare ones may be test-only)"
+                    ),
+                    "max_test_rows_in_train": Setting(
+                        duplicates, "test rows also in train: follows max_duplicate_ratio"
+                    ),
+                    "max_pps_difference": Setting(0.2, "a feature's power changing between splits"),
+                    "max_pps_in_train": Setting(0.90, "as max_feature_label_pps, on the training split"),
+                    "max_numeric_drift": Setting(drift, f"Kolmogorov-Smirnov; {drift_note}"),
+                    "max_categorical_drift": Setting(drift, f"Cramer's V; {drift_note}"),
+                    "max_label_drift": Setting(0.10, "a stratified split keeps label shares equal")
+                    if classifier
+                    else Setting(drift, drift_note),
+                    "max_multivariate_drift": Setting(
+                        multivariate, "domain classifier: 0.25, or twice the sampling noise if larger"
+                    ),
+                }
+            ),
+            "model_evaluation": Section(
+                {
+                    "max_train_test_degradation": Setting(
+                        0.20 if classifier else 0.50,
+                        "relative, per metric and class"
+                        if classifier
+                        else "relative; boosted trees' training error is far below the test error",
+                    ),
+                    "min_roc_auc": Setting(0.70, "classifiers: per class; 0.5 is chance"),
+                    "max_prediction_drift": Setting(drift, drift_note),
+                    "min_gain_over_simple": Setting(0.10, "vs Deepchecks' naive model (Deepchecks' default)"),
+                    "max_weak_segment_drop": Setting(
+                        0.30, "worst data segment's score relative to the average"
+                    ),
+                    "weak_segment_features": Setting(5, "segments are searched over the 5 most important"),
+                    "weak_segment_samples": Setting(5000, "rows sampled for the segment search"),
+                    "max_unused_high_variance_features": Setting(
+                        max(3, math.ceil(features / 2)),
+                        "half the features (at least 3): redundant ones go unused",
+                    ),
+                    "importance_rows": Setting(2000, "rows for the precomputed permutation importance"),
+                    "importance_repeats": Setting(3, "permutation repeats"),
+                }
+            ),
+        }
+    )
+
+
+def gates(data: Profile) -> Section:
+    """``gates``: floors, ceilings and regression limits keyed by the task's metrics (src/mlship/tasks.py)."""
+    schema = data.schema
+    task = schema.task
+    floors: dict[str, Setting | Section]
+    ceilings: dict[str, Setting | Section]
+    regression: dict[str, Setting | Section]
+    if task == "binary":
+        positive = data.label_shares[schema.target.labels.index(str(schema.target.positive))]
+        floors = {"roc_auc": Setting(0.70, "generic: clearly better than chance (0.5)")}
+        ceilings = {
+            "log_loss": Setting(
+                ceil_to(_entropy((positive, 1 - positive)), 4),
+                f"no worse than always predicting the base rate ({positive:.1%})",
+            ),
+            "brier": Setting(ceil_to(positive * (1 - positive), 4), "likewise: the base rate's Brier score"),
+        }
+        regression = {
+            "roc_auc": Setting(0.01, "generic"),
+            "log_loss": Setting(0.02, "generic"),
+        }
+        gap_metric, gap = "roc_auc", Setting(0.10, "generic: review for each attribute")
+    elif task == "multiclass":
+        floors = {"roc_auc_ovr": Setting(0.70, "generic: clearly better than chance (0.5)")}
+        ceilings = {
+            "log_loss": Setting(
+                ceil_to(_entropy(data.label_shares), 4),
+                "no worse than always predicting the label shares",
+            )
+        }
+        regression = {
+            "roc_auc_ovr": Setting(0.01, "generic"),
+            "log_loss": Setting(0.05, "generic"),
+        }
+        gap_metric, gap = "accuracy", Setting(0.10, "generic: review for each attribute")
+    else:
+        std = data.target_std
+        floors = {"r2": Setting(0.10, "generic: better than predicting the mean (0.0)")}
+        ceilings = {
+            "rmse": Setting(
+                ceil_significant(std), "no worse than predicting the mean (the target's standard deviation)"
+            )
+        }
+        regression = {"r2": Setting(0.02, "generic")}
+        gap_metric = "mae"
+        gap = Setting(ceil_significant(0.2 * std), "a fifth of the target's standard deviation")
+    return Section(
+        {
+            "floors": Section(floors, exact=True),
+            "ceilings": Section(ceilings, exact=True),
+            "max_regression": Section(regression, exact=True),
+            "slice_gap": Section(
+                {
+                    "metric": Setting(gap_metric),
+                    "min_slice_size": Setting(30, "smaller slices are listed in the report but not judged"),
+                    "max_gap": Section(dict.fromkeys(schema.sensitive, gap), exact=True),
+                }
+            ),
+            "simple_model": Section(
+                {
+                    "metric": Setting(headline_metric(task)),
+                    "min_margin": Setting(0.0, "generic: the candidate is at least as good"),
+                }
+            ),
+        }
+    )
+
+
+MONOTONIC_NOTE = (
+    "Directional expectations the model must honour (+1: the prediction never falls as the feature",
+    "rises; -1: never rises). Reset by `mlship init`: add the ones your domain guarantees.",
+)
+
+
+def params_updates(
+    data: Profile, *, source: str, sha256: str, raw: str, service_name: str, test_size: float
+) -> Section:
+    """Everything ``mlship init`` writes into ``params.yaml``; other settings are left untouched."""
+    return Section(
+        {
+            "paths": Section({"raw": Setting(raw)}),
+            "data": Section(
+                {
+                    "source": Section(
+                        {
+                            "kind": Setting("file"),
+                            "path": Setting(source, "relative to the repository root"),
+                            "sha256": Setting(sha256, "ingest refuses a file with other content"),
+                        },
+                        exact=True,
+                    )
+                }
+            ),
+            "split": Section(
+                {
+                    "stratify": Setting(
+                        data.schema.target.is_classifier,
+                        "same label shares in both splits"
+                        if data.schema.target.is_classifier
+                        else "a regression target has no labels to stratify by",
+                    )
+                }
+            ),
+            "model": Section({"monotonic": Section({}, exact=True, above=MONOTONIC_NOTE)}),
+            "checks": checks(data, test_size),
+            "gates": gates(data),
+            "service": Section({"name": Setting(service_name)}),
+        }
+    )

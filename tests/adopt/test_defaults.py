@@ -1,0 +1,152 @@
+"""The generic defaults ``mlship init`` writes: valid ``params.yaml`` settings that fit the adopted data
+for every task, limits derived from the data that mean what their comments say, and rounding that never
+tightens a limit."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.metrics import brier_score_loss, log_loss, mean_squared_error
+
+from mlship.adopt.defaults import (
+    ceil_significant,
+    ceil_to,
+    params_updates,
+    profile,
+    sampling_drift,
+    with_headroom,
+)
+from mlship.adopt.inference import infer_schema
+from mlship.adopt.writing import update_params
+from mlship.config import mismatches, parse_params
+from mlship.data.schema import Reader
+from mlship.tasks import METRICS, higher_is_better, metric_names
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_RNG = np.random.default_rng(0)
+_ROWS = 200
+
+
+def _frame(task: str) -> pd.DataFrame:
+    x = _RNG.normal(size=_ROWS)
+    targets = {
+        "binary": np.where(x + _RNG.normal(size=_ROWS) > 0.8, "Yes", "No"),
+        "multiclass": np.array(["a", "b", "c"])[np.digitize(x, [-0.5, 0.5])],
+        "regression": (3 * x + _RNG.normal(size=_ROWS)).round(3).astype(str),
+    }
+    frame = pd.DataFrame(
+        {
+            "x": x.round(4).astype(str),
+            "group": _RNG.choice(["p", "q"], size=_ROWS),
+            "flag": _RNG.choice(["true", "false"], size=_ROWS),
+            "y": targets[task],
+        },
+        dtype=object,
+    )
+    frame.loc[:9, "x"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_defaults_are_valid_params_that_fit_the_data(task: str) -> None:
+    # given a dataset of the task, its inferred schema, and the project's params.yaml
+    frame = _frame(task)
+    schema = infer_schema(frame, Reader(), "y", ["group", "flag"], None).schema
+    assert schema.task == task
+    original = (REPO_ROOT / "params.yaml").read_text(encoding="utf-8")
+    # when the defaults are applied to params.yaml
+    updates = params_updates(
+        profile(frame, schema),
+        source="data/x.csv",
+        sha256="0" * 64,
+        raw="data/raw/x.csv",
+        service_name="x-model",
+        test_size=0.2,
+    )
+    params = parse_params(yaml.safe_load(update_params(original, updates)))
+    # then the result is valid, and every gate names a metric of the task and a declared attribute
+    assert mismatches(params, metric_names(task), schema.numeric_names, schema.sensitive) == []
+    gates = params.gates
+    assert all(higher_is_better(m) for m in gates.floors)
+    assert not any(higher_is_better(m) for m in gates.ceilings)
+    assert set(gates.max_regression) <= set(metric_names(task))
+    assert set(gates.slice_gap.max_gap) == {"group", "flag"}
+    assert gates.simple_model.metric == METRICS[task][0].name
+    assert params.model.monotonic == {}
+    assert params.split.stratify == (task != "regression")
+    assert params.data.source.kind == "file"
+    assert params.service.name == "x-model"
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_ceilings_are_what_guessing_scores(task: str) -> None:
+    # given a dataset and its defaults
+    frame = _frame(task)
+    schema = infer_schema(frame, Reader(), "y", [], None).schema
+    data = profile(frame, schema)
+    params = parse_params(
+        yaml.safe_load(
+            update_params(
+                (REPO_ROOT / "params.yaml").read_text(encoding="utf-8"),
+                params_updates(
+                    data,
+                    source="d.csv",
+                    sha256="0" * 64,
+                    raw="data/raw/d.csv",
+                    service_name="d-model",
+                    test_size=0.2,
+                ),
+            )
+        )
+    )
+    ceilings = params.gates.ceilings
+    # when a model that always predicts the label shares (or the mean) is scored on the same data
+    target = frame["y"].astype(str)
+    if task == "regression":
+        values = target.astype(float).to_numpy()
+        guess_rmse = math.sqrt(mean_squared_error(values, np.full_like(values, values.mean())))
+        # then it sits exactly at the ceiling (rounded up to 3 significant digits), no lower
+        assert guess_rmse <= ceilings["rmse"] < guess_rmse * 1.01
+        return
+    labels = list(schema.target.classes)
+    encoded = target.map({label: i for i, label in enumerate(labels)}).to_numpy()
+    shares = np.bincount(encoded, minlength=len(labels)) / len(encoded)
+    guess = np.tile(shares, (len(encoded), 1))
+    loss = log_loss(encoded, guess, labels=list(range(len(labels))))
+    assert loss <= ceilings["log_loss"] < loss + 1e-4
+    if task == "binary":
+        brier = brier_score_loss(encoded, guess[:, 1])
+        assert brier <= ceilings["brier"] < brier + 1e-4
+
+
+@given(st.floats(min_value=0, max_value=1e6, allow_nan=False), st.integers(min_value=0, max_value=6))
+def test_ceil_to_rounds_up_never_down(value: float, places: int) -> None:
+    rounded = ceil_to(value, places)
+    assert value - 1e-6 * 10.0**-places <= rounded <= value + 10.0**-places + 1e-9 * max(1.0, value)
+
+
+@given(st.floats(min_value=1e-6, max_value=1e9, allow_nan=False))
+def test_ceil_significant_keeps_three_digits_and_never_tightens(value: float) -> None:
+    rounded = ceil_significant(value)
+    assert value * (1 - 1e-9) <= rounded <= value * 1.01 + 1e-12
+
+
+@given(
+    st.floats(min_value=0, max_value=1, allow_nan=False), st.floats(min_value=0, max_value=1, allow_nan=False)
+)
+def test_headroom_is_above_the_data_and_a_valid_ratio(observed: float, floor: float) -> None:
+    limit = with_headroom(observed, floor)
+    assert floor <= limit <= 1.0 or limit == 1.0
+    assert limit >= min(1.0, observed + 0.05 - 1e-9)
+
+
+@given(st.integers(min_value=10, max_value=10**7), st.floats(min_value=0.05, max_value=0.5))
+def test_sampling_drift_shrinks_as_the_data_grows(rows: int, test_size: float) -> None:
+    assert sampling_drift(rows * 2, test_size) < sampling_drift(rows, test_size)

@@ -1,0 +1,369 @@
+"""The fork proof: a team's day one, for each task, in a copy of this repository.
+
+For a binary, a multiclass and a regression dataset (built here from scikit-learn's bundled data, with
+categorical columns, missing values, float and whole-number features, text labels and a boolean column):
+copy the file in (directly, with ``dvc add``, or with ``dvc import-url``), run ``mlship init``, review
+``git diff``, then ``make run``, ``make gates`` and ``make serve`` (which runs ``make bento``), and make one
+prediction over HTTP. For the binary fork the template's own test suite runs too (less this module).
+
+Everything is real: git, DVC, the Makefile, BentoML's server. The fork's own ``src/`` is imported
+(``PYTHONPATH``); the tools come from this environment (``make VENV=...``), so nothing is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+from mlship.serving.process import Server, free_port
+from mlship.tasks import metric_names
+
+pytestmark = [pytest.mark.integration, pytest.mark.fork]
+
+LOG = logging.getLogger(__name__)
+VENV = Path(sys.prefix)
+DECLARED = {"params.yaml", "schema.yaml", "tests/facts.yaml"}
+VERDICT_PREFIXES = ("PASS ", "FAIL ", "NOT JUDGED ", "gates: ")
+
+
+def _tumours() -> pd.DataFrame:
+    """Binary: eight float measurements (names with spaces), one with missing values, a categorical and a
+    boolean column, and "Yes"/"No" labels."""
+    rng = np.random.default_rng(11)
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.iloc[:, :8].copy()
+    frame.loc[rng.random(len(frame)) < 0.05, "mean texture"] = np.nan
+    frame["region"] = rng.choice(["north", "south", "east"], size=len(frame))
+    frame["smoker"] = rng.choice(["true", "false"], size=len(frame))
+    frame["diagnosis"] = np.where(data.target == 1, "Yes", "No")
+    return frame
+
+
+def _wine() -> pd.DataFrame:
+    """Multiclass: seven measurements (whole numbers with missing values among them), a categorical
+    column, three text labels."""
+    rng = np.random.default_rng(12)
+    data = load_wine(as_frame=True)
+    columns = ["alcohol", "malic_acid", "magnesium", "flavanoids", "color_intensity", "hue", "proline"]
+    frame = data.frame[columns].copy()
+    frame.loc[rng.random(len(frame)) < 0.06, "magnesium"] = np.nan
+    frame["vineyard"] = rng.choice(["hill", "valley"], size=len(frame))
+    frame["cultivar"] = np.array(["barbera", "barolo", "grignolino"])[data.target]
+    return frame
+
+
+def _diabetes() -> pd.DataFrame:
+    """Regression: floats and whole numbers (one with missing values), a categorical and a yes/no column,
+    and a whole-number target with many values (inferred as regression)."""
+    rng = np.random.default_rng(13)
+    data = load_diabetes(as_frame=True, scaled=False)
+    frame = data.frame.drop(columns="target").copy()
+    frame.loc[rng.random(len(frame)) < 0.05, "bmi"] = np.nan
+    frame["clinic"] = rng.choice(["a", "b"], size=len(frame))
+    frame["insured"] = rng.choice(["yes", "no"], size=len(frame))
+    frame["progression"] = data.target.astype(int)
+    return frame
+
+
+@dataclass(frozen=True)
+class Dataset:
+    task: str
+    file: str
+    target: str
+    sensitive: tuple[str, ...]
+    build: Callable[[], pd.DataFrame]
+    #: The feature kinds the file must be inferred to have.
+    kinds: frozenset[str]
+    #: How the file enters the repository: copied, `dvc add`-ed, or `dvc import-url`-ed from outside.
+    via: str = "copy"
+
+
+DATASETS = {
+    "binary": Dataset(
+        "binary",
+        "tumours.csv",
+        "diagnosis",
+        ("region", "smoker"),
+        _tumours,
+        frozenset({"float", "categorical", "boolean"}),
+    ),
+    "multiclass": Dataset(
+        "multiclass",
+        "wine.csv",
+        "cultivar",
+        ("vineyard",),
+        _wine,
+        frozenset({"float", "integer", "categorical"}),
+        via="import-url",
+    ),
+    "regression": Dataset(
+        "regression",
+        "diabetes.csv",
+        "progression",
+        ("clinic",),
+        _diabetes,
+        frozenset({"float", "integer", "categorical", "boolean"}),
+        via="dvc-add",
+    ),
+}
+
+
+@dataclass
+class Fork:
+    root: Path
+    dataset: Dataset
+    env: dict[str, str]
+    init_output: str
+    diff: set[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        return yaml.safe_load((self.root / "params.yaml").read_text(encoding="utf-8"))
+
+    def schema(self) -> dict[str, Any]:
+        return yaml.safe_load((self.root / "schema.yaml").read_text(encoding="utf-8"))
+
+
+def _run(
+    args: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode in ok, (
+        f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    )
+    return result
+
+
+def _git(root: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=fork", "-c", "user.email=fork@example.com", *args]
+    return _run(command, root, dict(os.environ)).stdout
+
+
+def _make(fork: Fork, target: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    """A make target with this environment's tools (``VENV``) and a fresh stamp (nothing re-installed)."""
+    started = time.perf_counter()
+    result = _run(
+        ["make", target, f"VENV={VENV}", f"STAMP={fork.root / '.fork-synced'}"], fork.root, fork.env, ok
+    )
+    fork.timings[f"make {target}"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+@pytest.fixture(scope="session")
+def template(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository as a fresh clone would have it — every tracked file plus uncommitted and new files
+    not ignored — committed on ``main`` of a new git repository."""
+    root = tmp_path_factory.mktemp("template")
+    listed = _run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], repo_root, dict(os.environ)
+    ).stdout
+    for name in filter(None, listed.split("\0")):
+        source = repo_root / name
+        if source.is_file():  # a tracked file deleted in the working tree is left out
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "template")
+    return root
+
+
+@pytest.fixture(scope="session")
+def bentoml_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bentoml-home")
+
+
+@pytest.fixture(scope="module", params=sorted(DATASETS))
+def fork(
+    request: pytest.FixtureRequest,
+    template: Path,
+    bentoml_home: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Fork]:
+    """A fork that adopted the task's dataset with `mlship init`, reproduced the pipeline and committed."""
+    dataset = DATASETS[request.param]
+    root = tmp_path_factory.mktemp(f"fork-{dataset.task}") / "repo"
+    shutil.copytree(template, root, symlinks=True)
+    # make's setup stamp newer than pyproject.toml/uv.lock: the tools come from this environment
+    (root / ".fork-synced").touch()
+    os.utime(root / "requirements" / "serving.txt")
+    # a team's shell: not this session's MLSHIP_PARAMS (conftest points it at this checkout's params.yaml)
+    env = {
+        **{key: value for key, value in os.environ.items() if key != "MLSHIP_PARAMS"},
+        "PATH": os.pathsep.join([str(VENV / "bin"), os.environ.get("PATH", "")]),
+        "PYTHONPATH": str(root / "src"),  # the fork's code, not this checkout's
+        "BENTOML_HOME": str(bentoml_home),
+        "BENTOML_DO_NOT_TRACK": "true",
+        "DO_NOT_TRACK": "1",
+        "DVC_NO_ANALYTICS": "1",
+    }
+    # given the team's data file, in the repository (copied, or tracked by DVC)
+    frame = dataset.build()
+    data = root / "data" / dataset.file
+    if dataset.via == "import-url":
+        outside = tmp_path_factory.mktemp(f"share-{dataset.task}") / dataset.file
+        frame.to_csv(outside, index=False)
+        _run(["dvc", "import-url", str(outside), f"data/{dataset.file}"], root, env)
+    else:
+        frame.to_csv(data, index=False)
+        if dataset.via == "dvc-add":
+            _run(["dvc", "add", f"data/{dataset.file}"], root, env)
+    # when the team adopts it
+    sensitive = [arg for name in dataset.sensitive for arg in ("--sensitive", name)]
+    started = time.perf_counter()
+    init = _run(["mlship", "init", f"data/{dataset.file}", "--target", dataset.target, *sensitive], root, env)
+    init_seconds = round(time.perf_counter() - started, 1)
+    diff = set(_git(root, "diff", "--name-only").split())
+    adopted = Fork(root, dataset, env, init.stdout, diff, {"mlship init": init_seconds})
+    if dataset.via == "dvc-add":  # docs/forking.md: teammates and CI fetch it from a DVC remote
+        remote = tmp_path_factory.mktemp(f"remote-{dataset.task}")
+        _run(["dvc", "remote", "add", "-d", "shared", str(remote)], root, env)
+        _run(["dvc", "push", f"data/{dataset.file}.dvc"], root, env)
+        content = data.read_bytes()
+        data.unlink()
+        _run(["dvc", "pull", f"data/{dataset.file}.dvc"], root, env)
+        assert data.read_bytes() == content
+    if dataset.via == "import-url":  # docs/forking.md: an import is refreshed with `dvc update`
+        _run(["dvc", "update", f"data/{dataset.file}.dvc"], root, env)
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", f"Adopt {dataset.file}")
+    _make(adopted, "run")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "Reproduce the pipeline on the adopted data")
+    yield adopted
+    # `pytest --log-cli-level=INFO` shows them (docs/benchmarks.md)
+    LOG.info("fork proof timings (%s): %s", dataset.task, json.dumps(adopted.timings))
+
+
+def test_init_changes_only_the_declared_files_and_the_pipeline_runs(fork: Fork) -> None:
+    # given a fork that ran `mlship init` and `make run`
+    dataset = fork.dataset
+    # then init changed only the declared files, and said which task and what to do next
+    assert fork.diff == DECLARED
+    assert f"task {dataset.task}" in fork.init_output
+    assert "make run && make gates && make test && make serve" in fork.init_output
+    # and the data source, the schema and the facts describe the new file
+    params, schema = fork.params(), fork.schema()
+    assert params["data"]["source"]["kind"] == "file"
+    assert params["data"]["source"]["path"] == f"data/{dataset.file}"
+    assert (schema["target"]["name"], schema["target"]["task"]) == (dataset.target, dataset.task)
+    assert schema["sensitive"] == list(dataset.sensitive)
+    assert {feature["kind"] for feature in schema["features"]} == dataset.kinds
+    assert any(feature["nullable"] for feature in schema["features"])
+    facts = yaml.safe_load((fork.root / "tests" / "facts.yaml").read_text(encoding="utf-8"))
+    assert facts["rows"] == len(dataset.build())
+    # and the pipeline produced the task's metrics overall and per sensitive attribute
+    metrics = json.loads((fork.root / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metric_names(dataset.task)) <= set(metrics["overall"])
+    assert set(metrics["slices"]) == set(dataset.sensitive)
+    # and the committed tree is clean: dvc.lock, metrics and plots are what the pipeline wrote
+    assert _git(fork.root, "status", "--porcelain") == ""
+
+
+def test_gates_answer_with_one_line_verdicts(fork: Fork) -> None:
+    # given the adopted fork
+    # when the gates run
+    result = _make(fork, "gates", ok=(0, 2))
+    # then they pass or fail (make reports `mlship gates` exiting 1 as its own 2), never crash, and every
+    # line they print is a verdict
+    assert "Traceback" not in result.stdout + result.stderr
+    passed = result.returncode == 0
+    assert passed or "gates] Error 1" in result.stderr
+    printed = result.stdout.split("mlship gates\n", 1)[1].splitlines()
+    baseline, verdicts = printed[0], printed[1:]
+    assert "baseline" in baseline
+    assert verdicts
+    assert all(line.startswith(VERDICT_PREFIXES) for line in verdicts), verdicts
+    report = json.loads((fork.root / "reports" / "gates.json").read_text(encoding="utf-8"))
+    assert report["passed"] == passed
+    # and every gate init configured fits the data: no setting that names another task's metric or an
+    # unknown column, no metric missing from what evaluate wrote
+    assert not [v for v in report["verdicts"] if v["gate"] == "config"]
+    missing = re.compile(r"missing from metrics|metrics missing|missing at")
+    assert not [v for v in report["verdicts"] if missing.search(v["detail"])]
+
+
+def _check_prediction(task: str, labels: list[str], body: dict[str, Any]) -> None:
+    (prediction,) = body["predictions"]
+    if task == "binary":
+        assert 0.0 <= prediction["probability"] <= 1.0
+        assert prediction["label"] in labels
+    elif task == "multiclass":
+        assert prediction["label"] in labels
+        assert set(prediction["probabilities"]) == set(labels)
+        assert math.isclose(sum(prediction["probabilities"].values()), 1.0, abs_tol=1e-6)
+        assert prediction["label"] == max(prediction["probabilities"], key=prediction["probabilities"].get)
+    else:
+        assert math.isfinite(prediction["value"])
+
+
+def test_the_bento_serves_a_prediction_over_http(fork: Fork) -> None:
+    # given the adopted fork
+    port = free_port()
+    log = fork.root.parent / "serve.log"  # outside the repository: the tree stays clean
+    # when `make serve` runs (it runs `make bento` first: the model stored, the bento built)
+    started = time.perf_counter()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            ["make", "serve", f"PORT={port}", f"VENV={VENV}", f"STAMP={fork.root / '.fork-synced'}"],
+            cwd=fork.root,
+            env=fork.env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(process=process, port=port, log=log)
+    try:
+        server.wait_ready(timeout=240)
+        fork.timings["make serve (bento built, ready)"] = round(time.perf_counter() - started, 1)
+        # then the example record it publishes gets one prediction shaped for the task
+        metadata = httpx.post(f"{server.url}/metadata", json={}, timeout=30)
+        assert metadata.status_code == httpx.codes.OK, metadata.text
+        described = metadata.json()
+        assert described["task"] == fork.dataset.task
+        response = httpx.post(f"{server.url}/predict", json={"records": [described["example"]]}, timeout=30)
+        assert response.status_code == httpx.codes.OK, response.text
+        labels = [str(label) for label in fork.schema()["target"].get("labels", [])]
+        _check_prediction(fork.dataset.task, labels, response.json())
+    finally:
+        server.stop()
+    log_text = server.log_text()
+    assert f'Successfully built Bento(tag="{fork.params()["service"]["name"]}:' in log_text
+    assert "Traceback" not in log_text
+
+
+@pytest.mark.parametrize("fork", ["binary"], indirect=True)
+def test_the_template_test_suite_passes_on_the_fork(fork: Fork) -> None:
+    # given the binary fork (boolean, categorical and nullable features, text labels)
+    # when the template's own tests run there, less this fork proof
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(VENV / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", "-m", "not fork"],
+        cwd=fork.root,
+        env=fork.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    fork.timings["template tests"] = round(time.perf_counter() - started, 1)
+    # then they all pass: no test depends on the census data
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
