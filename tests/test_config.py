@@ -70,7 +70,8 @@ def test_an_unknown_estimator_is_rejected(raw_params: dict[str, Any]) -> None:
 def test_a_bad_source_hash_is_rejected(raw_params: dict[str, Any]) -> None:
     broken = copy.deepcopy(raw_params)
     broken["data"]["source"]["sha256"] = "not-a-hash"
-    with pytest.raises(ConfigError, match=r"data\.source\.package\.sha256"):
+    kind = broken["data"]["source"]["kind"]  # the error names the source's kind: package or file
+    with pytest.raises(ConfigError, match=rf"data\.source\.{kind}\.sha256"):
         parse_params(broken)
 
 

@@ -8,6 +8,7 @@ step writes the comment body to a file, which is checked.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,15 +38,22 @@ def test_the_pipeline_job_reproduces_judges_reports_and_writes_one_comment(
     comment = tmp_path / "comment.md"
     # when every step of the `pipeline` job runs in order
     job = run_job(pr_workflow, "pipeline", clone, comment=comment, cache=ROOT / ".dvc" / "cache")
-    # then every step passed: repro, the reproducibility gate, the gates, the report, the artifact
-    assert not job.failed, "\n".join(f"{s.name}: {s.output}" for s in job.failed)
+    # then every step ran: repro, the reproducibility gate, the gates, the report, the artifact, the comment;
+    # only the gates step may fail, and only when the gates' own verdict is a failure (a fork's data may
+    # fail them on day one: the report still goes out, saying so)
+    gates = json.loads((clone / "reports" / "gates.json").read_text(encoding="utf-8"))
+    expected_failures = [] if gates["passed"] else ["make gates"]
+    assert [s.name for s in job.failed] == expected_failures, "\n".join(
+        f"{s.name}: {s.output}" for s in job.failed
+    )
     names = [s.name for s in job.steps]
     made = [n for n in names if n.startswith("make ")]
     assert made == ["make cache-pull", "make repro", "make repro-check", "make gates", "make report"]
     assert names[-2:] == ["actions/upload-artifact (reports/)", f"cml comment update -> {comment.name}"]
     # and the comment CML would post is the report, verdict first
     body = comment.read_text(encoding="utf-8")
-    assert body.splitlines()[2].startswith(("✅ **May merge**", "❌ **Do not merge**"))
+    verdict = "✅ **May merge**" if gates["passed"] else "❌ **Do not merge**"
+    assert body.splitlines()[2].startswith(verdict)
     assert "### Metrics" in body
     assert "✅ `dvc repro` reproduced the committed" in body
 

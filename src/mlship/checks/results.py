@@ -14,7 +14,7 @@ from typing import Any, Literal
 SUITES = ("data_integrity", "train_test", "model_evaluation")
 
 Category = Literal["PASS", "WARN", "FAIL", "ERROR"]
-Status = Literal["passed", "failed", "error"]
+Status = Literal["passed", "failed", "error", "not_judged"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class CheckOutcome:
     @property
     def failures(self) -> list[str]:
         """One line per failed condition (or the error), naming what decided it."""
+        if self.status == "not_judged":
+            return []
         if self.status == "error":
             return [f"could not run: {self.error}"]
         return [f"{c.name}: {c.details}" for c in self.conditions if c.category != "PASS"]
@@ -48,7 +50,7 @@ class SuiteOutcome:
 
     @property
     def passed(self) -> bool:
-        return all(check.status == "passed" for check in self.checks)
+        return all(check.status in {"passed", "not_judged"} for check in self.checks)
 
     def to_json(self) -> dict[str, Any]:
         """The record without the wall-clock time, so the same inputs give the same bytes."""

@@ -200,14 +200,25 @@ def feature_importance(
     return pd.Series(normalized, index=schema.feature_names)
 
 
+#: Deepchecks' own words when a check has nothing to judge; anything else that stops a check is an error.
+NOTHING_TO_JUDGE = (
+    # WeakSegmentsPerformance on data the model fits (almost) perfectly: no errors to find segments in.
+    "unable to train an error model to find weak segments",
+)
+
+
 def summarize(suite: str, result: Any, seconds: float, rows: dict[str, int]) -> SuiteOutcome:
-    """Reduce a Deepchecks ``SuiteResult`` to check names, statuses and the details that decided them."""
+    """Reduce a Deepchecks ``SuiteResult`` to check names, statuses and the details that decided them.
+
+    A check that could not run is an error (a failed gate), except where Deepchecks says there is nothing
+    to judge (``NOTHING_TO_JUDGE``): that is ``not_judged``, listed as such by the gates.
+    """
     outcomes: list[CheckOutcome] = []
     for item in result.results:
         if isinstance(item, CheckFailure):
-            outcomes.append(
-                CheckOutcome(item.header, "error", (), f"{type(item.exception).__name__}: {item.exception}")
-            )
+            reason = f"{type(item.exception).__name__}: {item.exception}"
+            empty = any(phrase in str(item.exception) for phrase in NOTHING_TO_JUDGE)
+            outcomes.append(CheckOutcome(item.header, "not_judged" if empty else "error", (), reason))
             continue
         conditions = tuple(
             ConditionOutcome(cr.name, cr.category.name, " ".join(str(cr.details).split()))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlship.checks import results
-from mlship.checks.gates import Baseline, Verdict, load_baseline, metric_verdicts
+from mlship.checks.gates import Baseline, Verdict, load_baseline, metric_verdicts, not_judged
 from mlship.checks.results import SUITES
 from mlship.config import Params, mismatches
 from mlship.data.schema import Schema
@@ -72,9 +72,13 @@ def check_verdicts(outcome: results.SuiteOutcome) -> list[Verdict]:
     """One verdict per check; a failed one carries every failed condition's details."""
     verdicts = []
     for check in outcome.checks:
+        gate = f"check:{outcome.suite}"
+        if check.status == "not_judged":
+            verdicts.append(not_judged(gate, check.check, None, f"nothing to judge: {check.error}"))
+            continue
         failures = check.failures
         detail = "; ".join(failures) if failures else f"{len(check.conditions)} condition(s) met"
-        verdicts.append(Verdict(f"check:{outcome.suite}", check.check, not failures, None, None, detail))
+        verdicts.append(Verdict(gate, check.check, not failures, None, None, detail))
     return verdicts
 
 
