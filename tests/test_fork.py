@@ -33,7 +33,7 @@ import pytest
 import yaml
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
-from mlship.serving.process import Server, free_port
+from mlship.serving.process import free_port, running
 from mlship.tasks import metric_names
 
 pytestmark = [pytest.mark.integration, pytest.mark.fork]
@@ -42,6 +42,9 @@ LOG = logging.getLogger(__name__)
 VENV = Path(sys.prefix)
 DECLARED = {"params.yaml", "schema.yaml", "tests/facts.yaml"}
 VERDICT_PREFIXES = ("PASS ", "FAIL ", "NOT JUDGED ", "gates: ")
+#: This session's variables a team's shell would not have: conftest's MLSHIP_PARAMS (this checkout's
+#: params.yaml) and make's own, which would carry `make test`'s command-line variables into the fork's makes.
+_NOT_A_TEAMS_SHELL = frozenset({"MLSHIP_PARAMS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"})
 
 
 def _tumours() -> pd.DataFrame:
@@ -207,7 +210,7 @@ def fork(
     os.utime(root / "requirements" / "serving.txt")
     # a team's shell: not this session's MLSHIP_PARAMS (conftest points it at this checkout's params.yaml)
     env = {
-        **{key: value for key, value in os.environ.items() if key != "MLSHIP_PARAMS"},
+        **{key: value for key, value in os.environ.items() if key not in _NOT_A_TEAMS_SHELL},
         "PATH": os.pathsep.join([str(VENV / "bin"), os.environ.get("PATH", "")]),
         "PYTHONPATH": str(root / "src"),  # the fork's code, not this checkout's
         "BENTOML_HOME": str(bentoml_home),
@@ -321,19 +324,8 @@ def test_the_bento_serves_a_prediction_over_http(fork: Fork) -> None:
     log = fork.root.parent / "serve.log"  # outside the repository: the tree stays clean
     # when `make serve` runs (it runs `make bento` first: the model stored, the bento built)
     started = time.perf_counter()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            ["make", "serve", f"PORT={port}", f"VENV={VENV}", f"STAMP={fork.root / '.fork-synced'}"],
-            cwd=fork.root,
-            env=fork.env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(process=process, port=port, log=log)
-    try:
-        server.wait_ready(timeout=240)
+    command = ["make", "serve", f"PORT={port}", f"VENV={VENV}", f"STAMP={fork.root / '.fork-synced'}"]
+    with running(command, port, fork.root, log, env=fork.env, timeout=240) as server:
         fork.timings["make serve (bento built, ready)"] = round(time.perf_counter() - started, 1)
         # then the example record it publishes gets one prediction shaped for the task
         metadata = httpx.post(f"{server.url}/metadata", json={}, timeout=30)
@@ -344,8 +336,6 @@ def test_the_bento_serves_a_prediction_over_http(fork: Fork) -> None:
         assert response.status_code == httpx.codes.OK, response.text
         labels = [str(label) for label in fork.schema()["target"].get("labels", [])]
         _check_prediction(fork.dataset.task, labels, response.json())
-    finally:
-        server.stop()
     log_text = server.log_text()
     assert f'Successfully built Bento(tag="{fork.params()["service"]["name"]}:' in log_text
     assert "Traceback" not in log_text

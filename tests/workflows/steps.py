@@ -138,6 +138,14 @@ def _uses(clone: Path, step: dict[str, Any], env: dict[str, str], cache: Path | 
     return None  # checkout (the clone), setup-python / setup-uv / setup-cml (tools on this machine)
 
 
+#: Variables of the shell running these tests that a GitHub job would not have. make's own (MAKEFLAGS and
+#: friends) matter most: under `make test PYTEST_ARGS=...` they would override a job's PYTEST_ARGS in every
+#: make the job starts.
+OUTER_ENVIRONMENT = frozenset(
+    {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
+)
+
+
 def run_job(
     workflow: dict[str, Any],
     job: str,
@@ -148,7 +156,7 @@ def run_job(
     extra_env: dict[str, str] | None = None,
 ) -> JobRun:
     """Every step of ``job`` in order; after a failure only steps with an ``if:`` still run."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
+    env = {k: v for k, v in os.environ.items() if k not in OUTER_ENVIRONMENT}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
     env.update(extra_env or {})
     outcome = JobRun(job)

@@ -9,7 +9,6 @@ made (no baseline yet, fewer than two slices large enough) is a ``not_judged`` v
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -216,17 +215,9 @@ def metric_verdicts(metrics: MetricsDoc, baseline: Baseline, config: GatesConfig
     ]
 
 
-def _git(args: list[str], cwd: Path) -> str | None:
-    try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 def _target_at(commit: str, schema_path: Path, repo: Path) -> tuple[str, str] | None:
     """The target's name and task declared at ``commit`` (``None`` when no readable schema is there)."""
-    text = _git(["show", f"{commit}:{schema_path.as_posix()}"], repo)
+    text = gitrefs.git(["show", f"{commit}:{schema_path.as_posix()}"], repo)
     if text is None:
         return None
     try:
@@ -254,7 +245,7 @@ def load_baseline(
         return Baseline(
             ref, None, None, f"no merge base with {ref!r}: no baseline, the absolute limits alone apply"
         )
-    text = _git(["show", f"{commit}:{metrics_path.as_posix()}"], repo)
+    text = gitrefs.git(["show", f"{commit}:{metrics_path.as_posix()}"], repo)
     if text is None:
         note = f"{metrics_path} not committed at {ref}@{commit[:8]}: no baseline, absolute limits alone apply"
         return Baseline(ref, commit, None, note)

@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,21 +91,21 @@ class Server:
 
 
 @contextmanager
-def serve(
-    target: str,
+def running(
+    command: Sequence[str],
+    port: int,
     cwd: Path,
     log: Path,
     *,
-    bentoml: Path | str = "bentoml",
     env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
 ) -> Iterator[Server]:
-    """``bentoml serve TARGET`` on a free loopback port, ready when entered, stopped (whole tree) on exit."""
-    port = free_port()
+    """``command`` (a server that will listen on ``port``) in its own session with its log in a file; ready
+    when entered, stopped with its whole process tree on exit."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(bentoml), "serve", target, "--host", "127.0.0.1", "--port", str(port)],
+            list(command),
             cwd=cwd,
             env=dict(env if env is not None else os.environ),
             stdin=subprocess.DEVNULL,
@@ -119,3 +119,20 @@ def serve(
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def serve(
+    target: str,
+    cwd: Path,
+    log: Path,
+    *,
+    bentoml: Path | str = "bentoml",
+    env: Mapping[str, str] | None = None,
+    timeout: float = 90.0,
+) -> Iterator[Server]:
+    """``bentoml serve TARGET`` on a free loopback port, ready when entered, stopped (whole tree) on exit."""
+    port = free_port()
+    command = [str(bentoml), "serve", target, "--host", "127.0.0.1", "--port", str(port)]
+    with running(command, port, cwd, log, env=env, timeout=timeout) as server:
+        yield server
