@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from mlship import numerics, telemetry
 from mlship.checks.results import SUITES
-from mlship.config import DEFAULT_PARAMS_PATH, ConfigError, Params, load_params, params_json_schema
+from mlship.config import DEFAULT_PARAMS_PATH, Params, load_params, params_json_schema
+from mlship.declared import DeclarationError
 from mlship.tasks import TASKS
 
 if TYPE_CHECKING:
@@ -28,21 +29,14 @@ class UsageError(RuntimeError):
     """A problem the user can fix; printed without a traceback."""
 
 
-class SchemaLoadError(ValueError):
-    """Raised in place of the schema module's own error, so ``main`` need not import it (and numpy) early."""
-
-
 def _schema(params: Params) -> Schema:
     """The data schema declared by ``data.schema`` (read once per command that needs it).
 
     Imported here, not at the top: the schema module loads numpy, which must come after ``numerics.pin``.
     """
-    from mlship.data.schema import SchemaError, load_schema
+    from mlship.data.schema import load_schema
 
-    try:
-        return load_schema(params.data.schema_path)
-    except SchemaError as error:
-        raise SchemaLoadError(str(error)) from None
+    return load_schema(params.data.schema_path)
 
 
 def _config(args: argparse.Namespace, params: Params) -> int:
@@ -315,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         params = load_params(args.params)
         return COMMANDS[args.command][1](args, params)
-    except (ConfigError, SchemaLoadError) as error:
+    except DeclarationError as error:  # params.yaml or schema.yaml
         print(f"mlship: configuration error: {error}", file=sys.stderr)
         return 2
     except (RuntimeError, OSError) as error:

@@ -306,7 +306,7 @@ class Params(_Frozen):
     deploy: DeployConfig = Field(default_factory=DeployConfig)
 
 
-class ConfigError(ValueError):
+class ConfigError(declared.DeclarationError):
     """``params.yaml`` is missing, unreadable or does not match the schema."""
 
 

@@ -15,6 +15,10 @@ from pydantic import BaseModel, ValidationError
 Model = TypeVar("Model", bound=BaseModel)
 
 
+class DeclarationError(ValueError):
+    """A declaration file is missing, unreadable or invalid; the message names the file and the key."""
+
+
 def describe(source: Path, error: ValidationError, noun: str, *, show_input: bool = True) -> str:
     """One line per invalid key: ``  dotted.key: message (got value)``."""
     lines = [f"{source}: {error.error_count()} invalid {noun}(s)"]
@@ -26,7 +30,13 @@ def describe(source: Path, error: ValidationError, noun: str, *, show_input: boo
 
 
 def parse(
-    raw: Any, model: type[Model], source: Path, error: type[ValueError], noun: str, *, show_input: bool = True
+    raw: Any,
+    model: type[Model],
+    source: Path,
+    error: type[DeclarationError],
+    noun: str,
+    *,
+    show_input: bool = True,
 ) -> Model:
     """Validate an already-parsed document against ``model``."""
     if not isinstance(raw, dict):
@@ -38,7 +48,13 @@ def parse(
 
 
 def load(
-    path: Path, model: type[Model], error: type[ValueError], what: str, noun: str, *, show_input: bool = True
+    path: Path,
+    model: type[Model],
+    error: type[DeclarationError],
+    what: str,
+    noun: str,
+    *,
+    show_input: bool = True,
 ) -> Model:
     """Read ``path`` and validate it; ``what`` names the file's role in the messages."""
     try:

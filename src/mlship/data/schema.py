@@ -32,7 +32,7 @@ TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_TEXT = frozenset({"false", "f", "no", "n", "0"})
 
 
-class SchemaError(ValueError):
+class SchemaError(declared.DeclarationError):
     """``schema.yaml`` is missing, unreadable or inconsistent; the message names the key."""
 
 

@@ -7,6 +7,7 @@ shared grid (:func:`resample`), which also keeps the comment small whatever the 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,13 +48,8 @@ def _interp(x: float, xs: Sequence[float], ys: Sequence[float]) -> float:
         return max(y for x0, y in zip(xs, ys, strict=True) if x0 == xs[0])
     if x >= xs[-1]:
         return max(y for x0, y in zip(xs, ys, strict=True) if x0 == xs[-1])
-    lo, hi = 0, len(xs) - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if xs[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
+    lo = bisect_right(xs, x) - 1  # the last point at or before x; xs[0] < x < xs[-1] here
+    hi = lo + 1
     x0, x1, y0, y1 = xs[lo], xs[hi], ys[lo], ys[hi]
     if x1 == x0:
         return max(y0, y1)
@@ -91,21 +87,10 @@ def binned_means(pairs: Sequence[tuple[float, float]], edges: Sequence[float]) -
     for x, y in pairs:
         if math.isnan(x) or math.isnan(y) or x < edges[0] or x > edges[-1]:
             continue
-        index = min(_bin(x, edges), len(sums) - 1)
+        index = min(bisect_right(edges, x) - 1, len(sums) - 1)
         sums[index] += y
         counts[index] += 1
     return [s / c if c else None for s, c in zip(sums, counts, strict=True)]
-
-
-def _bin(x: float, edges: Sequence[float]) -> int:
-    lo, hi = 0, len(edges) - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if edges[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 def fill_gaps(values: Sequence[float | None]) -> list[float] | None:
