@@ -179,17 +179,26 @@ publish-state: ## CI: push the deploy's state commits and tags to main ($$GITHUB
 down: tools-containers $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)
 	mlship deploy down
 
+# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process), whole modules and classes kept
+# on one worker so their fixtures are built once. pytest exits 5 when it collects no test: make fails on it.
+PYTEST_WORKERS ?= auto
+PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
 .PHONY: test
 test: tools-test $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)
-	pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: tools-node $(STAMP) $(ACTIONLINT) ## unit and property tests only, no container tools (the `test` job)
-	pytest -m "not integration" $(PYTEST_ARGS)
+	$(PYTEST) -m "not integration" $(PYTEST_ARGS)
 
 .PHONY: test-integration
-test-integration: tools-test $(STAMP) $(ACTIONLINT) ## the slow integration tests only (the `integration` job of pr.yml)
-	pytest -m integration $(PYTEST_ARGS)
+test-integration: tools-test $(STAMP) $(ACTIONLINT) ## the slow integration tests, less the fork proof (the `integration` job)
+	$(PYTEST) -m "integration and not fork" $(PYTEST_ARGS)
+
+.PHONY: test-template
+test-template: tools-test $(STAMP) $(ACTIONLINT) ## the fork proof: the template adopts other datasets (the `template` job)
+	$(PYTEST) -m fork $(PYTEST_ARGS)
 
 .PHONY: check
 check: tools-node $(STAMP) $(ACTIONLINT) ## lint, format, strict types, hygiene, workflows (zizmor, schema, actionlint)

@@ -4,6 +4,7 @@ models fitted on it once per session. Nothing here knows which dataset it is."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 from sklearn.pipeline import Pipeline
+from tests.shared import Reproduced, clone_working_tree, git, once, tools_env, use_cache
 
 from mlship import telemetry
 from mlship.config import ModelConfig, Params, load_params
@@ -130,3 +132,32 @@ def production_model(
     """The model with the project's params, trained on the real training split (as `dvc repro` does)."""
     features, target = split_xy(split_frames[0], schema)
     return train(features, target, params.model, schema)
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Reproduced:
+    """The pipeline reproduced once for the whole run (whichever worker needs it first builds it)."""
+
+    def build(directory: Path) -> dict[str, str]:
+        clone = clone_working_tree(directory / "repo")
+        use_cache(clone, directory / "cache")
+        env = {k: v for k, v in tools_env().items() if k != "MLSHIP_PARAMS"}
+        result = subprocess.run(
+            ["dvc", "repro"], cwd=clone, env=env, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, f"dvc repro failed:\n{result.stdout}\n{result.stderr}"
+        return {"output": result.stdout, "status": git(clone, "status", "--porcelain")}
+
+    directory, value = once(tmp_path_factory, "reproduced", build)
+    return Reproduced(directory / "repo", directory / "cache", value["output"], value["status"])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """pytest-xdist (``--dist loadgroup``): keep each test class, or each module's plain test functions,
+    on one worker, so their class- and module-scoped fixtures are built once; a test that shares a costly
+    machine resource across modules names its group itself (``@pytest.mark.xdist_group("containers")``)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            scope = item.cls.__qualname__ if item.cls is not None else ""
+            item.add_marker(pytest.mark.xdist_group(f"{item.nodeid.split('::', 1)[0]}::{scope}"))

@@ -9,13 +9,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from tests.shared import Reproduced
 
 from mlship.config import load_params
 from mlship.data.schema import load_schema, read_processed, write_processed
@@ -23,7 +23,6 @@ from mlship.tasks import metric_names
 
 pytestmark = pytest.mark.integration
 
-TRACKED = ("dvc.yaml", "dvc.lock", "params.yaml", "schema.yaml", "metrics.json", ".dvcignore", ".gitignore")
 STAGES = ("ingest", "validate", "split", "train", "evaluate", "checks")
 
 
@@ -42,56 +41,32 @@ def _sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh git clone-alike of the repository's pipeline, with the committed lock and metrics."""
-    root = tmp_path_factory.mktemp("project")
-    for name in TRACKED:
-        shutil.copy2(repo_root / name, root / name)
-    source = load_params(repo_root / "params.yaml").data.source
-    if source.kind == "file":  # a fork's data file lives in the repository
-        (root / source.path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(repo_root / source.path, root / source.path)
-    for directory in ("src", "plots", ".dvc"):
-        shutil.copytree(
-            repo_root / directory,
-            root / directory,
-            ignore=shutil.ignore_patterns("__pycache__", "cache", "tmp", "config.local"),
-        )
-    _run(root, "git", "init", "-q", "-b", "main")
-    _run(root, "git", "add", "-A")
-    _run(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "snapshot")
-    return root
+def project(reproduced: Reproduced, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the run's reproduced clone (tests here change params and data)."""
+    return reproduced.copy_to(tmp_path_factory.mktemp("project") / "repo")
 
 
-@pytest.fixture(scope="module")
-def first_run(project: Path) -> str:
-    return _run(project, "dvc", "repro")
-
-
-def test_repro_runs_every_stage_and_meets_the_quality_floor(project: Path, first_run: str) -> None:
-    # given a fresh checkout (data, model and reports are not in git) / when `dvc repro` runs
+def test_repro_runs_every_stage_and_meets_the_quality_floor(reproduced: Reproduced) -> None:
+    # given a fresh clone (data, model and reports are not in git) / when `dvc repro` ran there
     # then every stage whose outputs were missing ran; evaluate's outputs are committed, so it runs only if
     # the model or test data it depends on came out different from what dvc.lock records
-    assert set(_ran(first_run)) == set(STAGES) - {"evaluate"}
-    metrics = json.loads((project / "metrics.json").read_text())
-    schema = load_schema(project / "schema.yaml")
+    assert set(_ran(reproduced.output)) == set(STAGES) - {"evaluate"}
+    metrics = json.loads((reproduced.path / "metrics.json").read_text())
+    schema = load_schema(reproduced.path / "schema.yaml")
     assert set(metric_names(schema.task)) <= set(metrics["overall"])
     assert set(metrics["slices"]) == set(schema.sensitive)
 
 
-@pytest.mark.usefixtures("first_run")
-def test_the_committed_lock_and_metrics_are_what_the_code_produces(project: Path) -> None:
+def test_the_committed_lock_and_metrics_are_what_the_code_produces(reproduced: Reproduced) -> None:
     # then re-running from scratch reproduced dvc.lock, metrics.json and the plots bit for bit
-    assert _run(project, "git", "status", "--porcelain") == ""
+    assert reproduced.status == ""
 
 
-@pytest.mark.usefixtures("first_run")
 def test_status_is_clean_and_a_second_repro_is_a_no_op(project: Path) -> None:
     assert "up to date" in _run(project, "dvc", "status")
     assert _ran(_run(project, "dvc", "repro")) == []
 
 
-@pytest.mark.usefixtures("first_run")
 def test_a_forced_repro_gives_a_byte_identical_model_and_identical_metrics(project: Path) -> None:
     model, metrics = project / "models" / "model.joblib", project / "metrics.json"
     before = (_sha256(model), metrics.read_text())
@@ -100,7 +75,6 @@ def test_a_forced_repro_gives_a_byte_identical_model_and_identical_metrics(proje
     assert (_sha256(model), metrics.read_text()) == before
 
 
-@pytest.mark.usefixtures("first_run")
 def test_the_model_bytes_do_not_depend_on_the_callers_blas_settings(project: Path) -> None:
     # given the models `dvc repro` trained, as recorded in dvc.lock
     models = [project / "models" / "model.joblib", project / "models" / "simple_model.joblib"]
@@ -128,7 +102,6 @@ def _edit_params(project: Path, section: str, key: str, value: object) -> None:
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
-@pytest.mark.usefixtures("first_run")
 def test_the_gates_judge_the_reproduced_pipeline_line_by_line(project: Path) -> None:
     # when the gates run on the reproduced pipeline
     result = subprocess.run(["mlship", "gates"], cwd=project, capture_output=True, text=True, check=False)
@@ -148,7 +121,6 @@ def test_the_gates_judge_the_reproduced_pipeline_line_by_line(project: Path) -> 
     assert verdicts["passed"] == (result.returncode == 0)
 
 
-@pytest.mark.usefixtures("first_run")
 def test_the_gates_fail_on_drifted_test_data_naming_the_check(project: Path) -> None:
     # given a test split whose label distribution drifted (an upstream sampling bug)
     test_csv = project / "data" / "processed" / "test.csv"
@@ -177,13 +149,11 @@ def test_the_gates_fail_on_drifted_test_data_naming_the_check(project: Path) -> 
     assert "FAIL check:train_test [Label Drift]" in result.stdout
 
 
-@pytest.mark.usefixtures("first_run")
 def test_a_model_param_change_reruns_only_the_stages_that_read_it(project: Path) -> None:
     _edit_params(project, "model", "seed", 7)
     assert set(_ran(_run(project, "dvc", "repro"))) == {"train", "evaluate", "checks"}
 
 
-@pytest.mark.usefixtures("first_run")
 def test_an_evaluate_param_change_reruns_only_evaluate(project: Path) -> None:
     _edit_params(project, "evaluate", "threshold", 0.4)
     assert _ran(_run(project, "dvc", "repro")) == ["evaluate"]

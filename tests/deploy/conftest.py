@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from sklearn.pipeline import Pipeline
 from tests.deploy.shipping import Clone
+from tests.shared import run_root
 
 from mlship.config import Params
 from mlship.deploy import runner
@@ -26,10 +28,12 @@ BASE_IMAGE = "localhost/mlship-pybase:bookworm"
 
 
 @pytest.fixture(scope="session")
-def base_image(repo_root: Path) -> str:
-    subprocess.run(
-        [str(repo_root / "deploy/local/base-image.sh"), BASE_IMAGE], check=True, capture_output=True
-    )
+def base_image(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The offline base image (cached by podman across runs); one worker builds it while the others wait."""
+    with FileLock(str(run_root(tmp_path_factory) / "base-image.lock")):
+        subprocess.run(
+            [str(repo_root / "deploy/local/base-image.sh"), BASE_IMAGE], check=True, capture_output=True
+        )
     return BASE_IMAGE
 
 

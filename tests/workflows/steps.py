@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.shared import clone_working_tree
 from tests.workflows import policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,39 +179,9 @@ def run_job(
     return outcome
 
 
-def _git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
-    return result.stdout
-
-
 def clone_with_working_tree(target: Path, root: Path = ROOT) -> Path:
     """A clone of the repository whose HEAD is a commit of the current working tree, on a PR branch.
 
     `main` exists only as `origin/main`, as in a GitHub Actions checkout of a pull request.
     """
-    _git(target.parent, "clone", "-q", "--no-local", str(root), str(target))
-    _git(target, "checkout", "-q", "-B", "step-runner")
-    files = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
-    tracked = set(_git(target, "ls-files", "-z").split("\0"))
-    for name in filter(None, files):
-        source = root / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    for name in filter(None, tracked - set(files)):
-        (target / name).unlink(missing_ok=True)
-    _git(target, "add", "-A")
-    _git(
-        target,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.com",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "working tree",
-    )
-    return target
+    return clone_working_tree(target, root, branch="step-runner")

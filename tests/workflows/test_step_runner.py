@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.shared import Reproduced
 from tests.workflows import policy
 from tests.workflows.steps import clone_with_working_tree, run_job
 
@@ -32,12 +33,13 @@ def pr_workflow() -> dict[str, object]:
 
 
 def test_the_pipeline_job_reproduces_judges_reports_and_writes_one_comment(
-    clone: Path, pr_workflow: dict[str, object], tmp_path: Path
+    clone: Path, pr_workflow: dict[str, object], tmp_path: Path, reproduced: Reproduced
 ) -> None:
-    # given a fresh clone and the DVC cache a previous run left (what actions/cache restores)
+    # given a fresh clone and the DVC cache a previous run of the same pipeline left (what actions/cache
+    # restores: the run-cache makes unchanged stages a checkout)
     comment = tmp_path / "comment.md"
     # when every step of the `pipeline` job runs in order
-    job = run_job(pr_workflow, "pipeline", clone, comment=comment, cache=ROOT / ".dvc" / "cache")
+    job = run_job(pr_workflow, "pipeline", clone, comment=comment, cache=reproduced.cache)
     # then every step ran: repro, the reproducibility gate, the gates, the report, the artifact, the comment;
     # only the gates step may fail, and only when the gates' own verdict is a failure (a fork's data may
     # fail them on day one: the report still goes out, saying so)
@@ -58,7 +60,7 @@ def test_the_pipeline_job_reproduces_judges_reports_and_writes_one_comment(
     assert "✅ `dvc repro` reproduced the committed" in body
 
 
-@pytest.mark.parametrize("job", ["check", "test", "integration"])
+@pytest.mark.parametrize("job", ["check", "test", "integration", "template"])
 def test_the_check_and_test_jobs_run_their_targets_in_a_clone(
     clone: Path, pr_workflow: dict[str, object], tmp_path: Path, job: str
 ) -> None:
