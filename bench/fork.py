@@ -6,27 +6,33 @@ Peak memory is the largest resident set of any process `make run` started, as a 
 descendants reports it (``RUSAGE_CHILDREN`` in a fresh interpreter per dataset).
 
     .venv/bin/python bench/fork.py            # figures go to docs/benchmarks.md ("Fork proof")
+
+Options: --tasks binary,multiclass,regression (default: all); --quick: one task (the first in sorted order
+unless --tasks names others), proving the script runs, not figures; --root PATH: the checkout to clone (its
+committed HEAD; default: this repository). The datasets always come from this repository's fork proof.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+HEADER = "| task | dataset | `make run` | peak memory (largest process) |"
 
 from tests.test_fork import DATASETS  # noqa: E402 - the fork proof's datasets, after the path is set
 
 
-def measure(task: str, workdir: Path) -> tuple[float, float]:
+def measure(task: str, root: Path, workdir: Path) -> tuple[float, float]:
     """Seconds and peak MiB of `make run` in a fresh clone that adopted ``task``'s dataset."""
     dataset = DATASETS[task]
     clone = workdir / task
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
     dataset.build().to_csv(clone / "data" / dataset.file, index=False)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("MLSHIP_PARAMS", None)
@@ -47,11 +53,21 @@ def measure(task: str, workdir: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--tasks", help=f"comma-separated, from {', '.join(sorted(DATASETS))} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="one task: proves the script runs, no figures")
+    parser.add_argument("--root", type=Path, default=HERE, help="the checkout to clone (default: this one)")
+    args = parser.parse_args()
+    tasks = args.tasks.split(",") if args.tasks else sorted(DATASETS)
+    unknown = [task for task in tasks if task not in DATASETS]
+    if unknown:
+        parser.error(f"unknown task(s): {', '.join(unknown)}")
+    if args.quick:
+        tasks = tasks[:1]
     with tempfile.TemporaryDirectory(prefix="mlship-fork-bench-") as tmp:
-        print("| task | dataset | `make run` | peak memory (largest process) |")
-        print("|---|---|---|---|")
-        for task in sorted(DATASETS):
-            seconds, peak = measure(task, Path(tmp))
+        print(f"{HEADER}\n|---|---|---|---|")
+        for task in tasks:
+            seconds, peak = measure(task, args.root.resolve(), Path(tmp))
             print(f"| {task} | {DATASETS[task].file} | {seconds:.1f} s | {peak:.0f} MiB |")
 
 

@@ -11,7 +11,10 @@ Measured:
     restored (what actions/cache restores from the previous run);
   * the `check` job (with --jobs check), fresh clone.
 
-Usage: .venv/bin/python bench/pr_loop.py [--jobs pipeline,check]
+Usage: .venv/bin/python bench/pr_loop.py [--jobs pipeline,check] [--quick] [--root PATH]
+  --quick      the cheapest job alone (`check`, unless --jobs names others): proves the script and the step
+               runner work, not figures
+  --root PATH  the checkout whose working tree is cloned and whose pr.yml runs (default: this repository)
 Prints a markdown table (paste it into docs/benchmarks.md with the command used).
 """
 
@@ -27,13 +30,15 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
 
 from tests.workflows import policy  # noqa: E402  # the step runner lives with the tests that use it
 from tests.workflows.steps import JobRun, clone_with_working_tree, run_job  # noqa: E402
 
 PARAM = ("model", "hist_gradient_boosting", "learning_rate")
+HEADER = "| job | time | steps (s) |"
+JOBS = ("pipeline", "check")
 
 
 def _run(cwd: Path, *args: str) -> None:
@@ -72,30 +77,40 @@ def params_only_change(clone: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", default="pipeline,check", help="comma-separated jobs to time")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--jobs", help=f"comma-separated jobs to time, from {', '.join(JOBS)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="the check job alone: no figures")
+    parser.add_argument("--root", type=Path, default=HERE, help="the checkout to clone (default: this one)")
     args = parser.parse_args()
-    workflow = policy.load(ROOT / ".github" / "workflows" / "pr.yml")
-    rows = ["| job | time | steps (s) |", "|---|---|---|"]
+    root = args.root.resolve()
+    jobs = args.jobs.split(",") if args.jobs else (["check"] if args.quick else list(JOBS))
+    unknown = [job for job in jobs if job not in JOBS]
+    if unknown:
+        parser.error(f"unknown job(s): {', '.join(unknown)}")
+    workflow = policy.load(root / ".github" / "workflows" / "pr.yml")
+    rows = [HEADER, "|---|---|---|"]
     with tempfile.TemporaryDirectory(prefix="mlship-pr-loop-") as tmp:
         work = Path(tmp)
         comment = work / "comment.md"
-        if "pipeline" in args.jobs:
-            cold = clone_with_working_tree(work / "cold")
+        if "pipeline" in jobs:
+            cold = clone_with_working_tree(work / "cold", root)
             start = time.perf_counter()
             job = run_job(workflow, "pipeline", cold, comment=comment)
             rows += _report("pipeline, cold (no DVC cache)", job)
             print(f"cold pipeline job done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
             saved = work / "dvc-cache"
             shutil.copytree(cold / ".dvc" / "cache", saved)
-            changed = clone_with_working_tree(work / "params")
+            changed = clone_with_working_tree(work / "params", root)
             params_only_change(changed)
             job = run_job(workflow, "pipeline", changed, comment=comment, cache=saved)
             rows += _report("pipeline, params-only change, DVC cache restored", job)
-        if "check" in args.jobs:
-            fresh = clone_with_working_tree(work / "check")
+        if "check" in jobs:
+            fresh = clone_with_working_tree(work / "check", root)
             rows += _report("check, fresh clone", run_job(workflow, "check", fresh, comment=comment))
     print("\n".join(rows))
+    failed = [row for row in rows if "(FAILED)" in row]
+    if failed:
+        sys.exit(f"bench/pr_loop.py: {len(failed)} job(s) had a failing step (see above)")
 
 
 if __name__ == "__main__":

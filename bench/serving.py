@@ -1,19 +1,25 @@
 """Benchmark the service against the framework's floor and the in-process model, in one run.
 
-Side by side, with the same single-record request (a real record of the test split):
-  * the no-op service (``bench/noop_service.py``: same request/response types and workers, no model),
-  * the real service (``mlship.service:ModelService`` with the model of this workspace),
-  * the in-process ``predict`` of the same record (the compiled predictor the service uses, and the plain
-    ``Pipeline.predict_proba`` on a one-row DataFrame for reference).
-For each service: latency p50/p99 at concurrency 1 (20 s); throughput and p99 at concurrency 16 for 30 s
-with a new connection per request (both workers busy), then 30 s over 16 keep-alive connections (BentoML's
-workers share one listening socket and the first to wake accepts every pending connection, so kept-alive
-connections may all land on one worker: the per-worker CPU split shows it); then the real service under a
-60 s soak at concurrency 16 with its memory (RSS of the server and its workers) sampled every second. wrk
-runs one load thread; servers run one at a time, on a private BentoML home.
+Side by side, with the same single-record request (the first record of the test split, whatever dataset
+the checkout adopted):
+  * the no-op service (``bench/noop_service.py``: same request/response types for the schema's task, same
+    workers, no model),
+  * the real service (``mlship.service:ModelService`` with the model of the checkout),
+  * the in-process prediction of the same record (the predictor the service compiles at start-up, the
+    generic records -> DataFrame -> Pipeline path, and the plain Pipeline on a ready one-row DataFrame; for
+    the compiled gradient-boosting path also batch sizes through its two tree evaluators).
+For each service (``SERVICES``): latency p50/p99 at concurrency 1 (20 s); throughput and p99 at concurrency
+16 for 30 s with a new connection per request (both workers busy), then 30 s over 16 keep-alive connections
+(BentoML's workers share one listening socket and the first to wake accepts every pending connection, so
+kept-alive connections may all land on one worker: the per-worker CPU split shows it); then the real
+service under a 60 s soak at concurrency 16 with its memory (RSS of the server and its workers) sampled
+every second. wrk runs one load thread; servers run one at a time, on a private BentoML home.
 
-Needs: ``make repro`` (the model) and ``wrk`` (``apt-get install wrk``).
-Usage: .venv/bin/python bench/serving.py [--quick]   (--quick: 5 s phases, for trying the script)
+Needs: ``make repro`` in the checkout (the model and the test split) and ``wrk`` (``apt-get install wrk``).
+Usage: .venv/bin/python bench/serving.py [--quick] [--root PATH]
+  --quick      1 s phases, a 1 s warm-up, a 2 s soak and a few in-process repeats: proves the script runs
+               end to end (both services served and loaded, every table printed), not figures
+  --root PATH  the checkout to measure (params.yaml, its model and test split; default: this repository)
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,15 +46,40 @@ from threadpoolctl import threadpool_limits
 
 from mlship import telemetry
 from mlship.config import load_params
-from mlship.data.schema import CENSUS, read_processed
+from mlship.data.schema import CategoricalColumn, Schema, load_schema, read_processed
 from mlship.serving.contract import record_model
-from mlship.serving.predictor import CompiledPredictor, PipelinePredictor
+from mlship.serving.predictor import CompiledPredictor, PipelinePredictor, compile_predictor
 from mlship.serving.process import Server, serve
 from mlship.serving.store import save
 from mlship.train import load_model
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent.parent  # the repository holding this script (and bench/noop_service)
 BENTOML = Path(sys.executable).parent / "bentoml"
+HEADER = "| service | p50 c=1 (ms) | p99 c=1 (ms) | req/s c=16 | p99 c=16 (ms) | worker CPU split c=16 "
+HEADER += "| req/s c=16 keep-alive | worker CPU split keep-alive | errors |"
+
+#: The services compared, in order: label -> BentoML target served from this repository. The first is the
+#: floor the others are compared with; the soak runs on SOAKED.
+SERVICES = {
+    "no-op service": "bench.noop_service:NoopService",
+    "real service": "mlship.service:ModelService",
+}
+SOAKED = "real service"
+
+
+@dataclass(frozen=True)
+class Phases:
+    """How long each load phase runs (seconds) and how many in-process repeats are timed."""
+
+    warmup: int
+    c1: int
+    c16: int
+    soak: int
+    repeats: int
+
+
+FULL = Phases(warmup=3, c1=20, c16=30, soak=60, repeats=3000)
+QUICK = Phases(warmup=1, c1=1, c16=1, soak=2, repeats=30)
 
 WRK_SCRIPT = """
 local f = assert(io.open(os.getenv("WRK_BODY_FILE"), "rb"))
@@ -136,7 +168,7 @@ class MemorySampler(threading.Thread):
         self.halt = threading.Event()
 
     def run(self) -> None:
-        while not self.halt.wait(1.0):
+        while True:
             total = 0
             for process in self.server.processes():
                 try:
@@ -144,6 +176,8 @@ class MemorySampler(threading.Thread):
                 except psutil.NoSuchProcess:
                     continue
             self.samples.append(total / 2**20)
+            if self.halt.wait(1.0):
+                return
 
     def stop(self) -> list[float]:
         self.halt.set()
@@ -156,38 +190,63 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def in_process(record: dict[str, Any], model_path: Path, repeats: int) -> dict[str, tuple[float, float]]:
-    """p50/p99 (ms): one record through each path; then batches through the two tree evaluators."""
+def request_record(row: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """A processed row's features as the JSON record the service takes (missing values as ``None``)."""
+    record: dict[str, Any] = {}
+    for column in schema.features:
+        value = row[column.name]
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            record[column.name] = None
+        elif isinstance(column, CategoricalColumn):
+            record[column.name] = str(value)
+        elif column.kind == "boolean":
+            record[column.name] = bool(value)
+        else:
+            record[column.name] = int(value) if column.kind == "integer" else float(value)
+    return record
+
+
+def tree_cases(compiled: CompiledPredictor, batch: list[Any]) -> dict[str, Callable[[], object]]:
+    """One batch through each of the compiled predictor's tree evaluators."""
+    cases: dict[str, Callable[[], object]] = {}
+    generated = compiled.generated
+    if generated is not None:
+        cases[f"{len(batch)} records, generated trees"] = lambda: generated.predict(compiled.rows(batch))
+    cases[f"{len(batch)} records, scikit-learn's trees"] = lambda: compiled.trees.predict(
+        compiled.matrix(batch)
+    )
+    return cases
+
+
+def in_process(
+    record: dict[str, Any], model_path: Path, schema: Schema, repeats: int
+) -> dict[str, tuple[float, float]]:
+    """p50/p99 (ms): one record through each path; then batches through the two tree evaluators (when the
+    service compiles the model: scikit-learn's gradient boosting as ``mlship.train`` builds it)."""
     pipeline = load_model(model_path)
-    compiled, generic = CompiledPredictor(pipeline, CENSUS), PipelinePredictor(pipeline, CENSUS)
-    model = record_model(CENSUS)
-    frame = pd.DataFrame([record])[CENSUS.feature_names]
-    for name in CENSUS.categorical_names:
-        frame[name] = frame[name].astype(object)
-    cases = {
-        "validate + compiled predictor (the service's path)": lambda: compiled.predict_proba(
+    served, generic = compile_predictor(pipeline, schema), PipelinePredictor(pipeline, schema)
+    model = record_model(schema)
+    validated = model.model_validate(record)
+    frame = generic.frame([validated])
+    plain = pipeline.predict_proba if schema.target.is_classifier else pipeline.predict
+    cases: dict[str, Callable[[], object]] = {
+        f"validate + {type(served).__name__} (the service's path)": lambda: served.predict(
             [model.model_validate(record)]
         ),
-        "validate + records -> DataFrame -> Pipeline.predict_proba": lambda: generic.predict_proba(
+        "validate + records -> DataFrame -> Pipeline (PipelinePredictor)": lambda: generic.predict(
             [model.model_validate(record)]
         ),
-        "Pipeline.predict_proba on a ready one-row DataFrame": lambda: pipeline.predict_proba(frame),
+        "Pipeline on a ready one-row DataFrame": lambda: plain(frame),
     }
-    records = [model.model_validate(record)] * 256
-    for size in (1, 16, 64, 128, 256):
-        batch = records[:size]
-        cases[f"{size} records, generated trees"] = lambda b=batch: compiled.generated.predict_proba(
-            compiled.rows(b)
-        )
-        cases[f"{size} records, scikit-learn's trees"] = lambda b=batch: compiled.trees.predict_proba(
-            compiled.matrix(b)
-        )
+    if isinstance(served, CompiledPredictor):
+        for size in (1, 16, 64, 128, 256):
+            cases.update(tree_cases(served, [validated] * size))
     results = {}
     for name, call in cases.items():
-        for _ in range(20):
+        for _ in range(min(20, repeats)):
             call()
         times = []
-        for _ in range(repeats if "trees" not in name else max(100, repeats // 10)):
+        for _ in range(repeats if "trees" not in name else max(10, repeats // 10)):
             start = time.perf_counter()
             call()
             times.append((time.perf_counter() - start) * 1e3)
@@ -196,66 +255,58 @@ def in_process(record: dict[str, Any], model_path: Path, repeats: int) -> dict[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 s phases (try the script, not for figures)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 s phases: proves the script runs, no figures")
+    parser.add_argument("--root", type=Path, default=HERE, help="the checkout to measure (default: this one)")
     args = parser.parse_args()
-    c1_seconds, c16_seconds, soak_seconds = (5, 5, 10) if args.quick else (20, 30, 60)
+    phases = QUICK if args.quick else FULL
+    root = args.root.resolve()
     if shutil.which("wrk") is None:
-        sys.exit("bench/serving.py: wrk not found (apt-get install wrk)")
+        sys.exit("bench/serving.py: wrk not found (apt-get install wrk; `make test` installs it)")
 
     telemetry.disable()
-    params = load_params(ROOT / "params.yaml")
-    model_path, test_path = ROOT / params.paths.model, ROOT / params.paths.test
+    params_path = root / "params.yaml"
+    params = load_params(params_path)
+    schema = load_schema(root / params.data.schema_path)
+    model_path, test_path = root / params.paths.model, root / params.paths.test
     if not model_path.exists() or not test_path.exists():
-        sys.exit("bench/serving.py: no model yet (run `make repro` first)")
+        sys.exit(f"bench/serving.py: no model in {root} yet (run `make repro` there first)")
 
     work = Path(tempfile.mkdtemp(prefix="mlship-bench-"))
     os.environ["BENTOML_HOME"] = str(work / "bentoml")
-    os.environ["MLSHIP_PARAMS"] = str(ROOT / "params.yaml")
-    save(params, repo=ROOT, version="bench")
+    os.environ["MLSHIP_PARAMS"] = str(params_path)
+    save(params, repo=root, version="bench")
 
-    row = read_processed(test_path)[CENSUS.feature_names].iloc[0].to_dict()
-    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-    record = {k: (int(v) if k in CENSUS.numeric_names and v is not None else v) for k, v in record.items()}
+    row = {str(name): value for name, value in read_processed(test_path, schema).iloc[0].items()}
+    record = request_record(row, schema)
     body, script = work / "body.json", work / "post.lua"
     body.write_text(json.dumps({"records": [record]}), encoding="utf-8")
     script.write_text(WRK_SCRIPT, encoding="utf-8")
 
     with threadpool_limits(limits=params.service.threads_per_worker):
-        local = in_process(record, model_path, repeats=300 if args.quick else 3000)
+        local = in_process(record, model_path, schema, repeats=phases.repeats)
 
-    services = {
-        "no-op service": "bench.noop_service:NoopClassifier",
-        "real service": "mlship.service:ModelService",
-    }
     loads: dict[str, dict[str, Load]] = {}
     soak: list[float] = []
     soak_load: Load | None = None
-    for label, target in services.items():
-        with serve(target, cwd=ROOT, log=work / f"{label}.log", bentoml=BENTOML) as server:
-            wrk(server, body, script, 16, 3, close=True)  # warm-up: both workers loaded, caches hot
-            loads[label] = {
-                "c1": wrk(server, body, script, 1, c1_seconds),
-                "c16": wrk(server, body, script, 16, c16_seconds, close=True),
-                "c16 keep-alive": wrk(server, body, script, 16, c16_seconds),
-            }
-            if label == "real service":
-                sampler = MemorySampler(server)
-                sampler.start()
-                soak_load = wrk(server, body, script, 16, soak_seconds, close=True)
-                soak = sampler.stop()
-            print(f"{label}: done", file=sys.stderr)
-
-    shutil.rmtree(work, ignore_errors=True)
-    report(
-        loads=loads,
-        local=local,
-        soak=soak,
-        soak_load=soak_load,
-        c1_seconds=c1_seconds,
-        c16_seconds=c16_seconds,
-        soak_seconds=soak_seconds,
-    )
+    try:
+        for label, target in SERVICES.items():
+            with serve(target, cwd=HERE, log=work / f"{label}.log", bentoml=BENTOML) as server:
+                wrk(server, body, script, 16, phases.warmup, close=True)  # both workers loaded, caches hot
+                loads[label] = {
+                    "c1": wrk(server, body, script, 1, phases.c1),
+                    "c16": wrk(server, body, script, 16, phases.c16, close=True),
+                    "c16 keep-alive": wrk(server, body, script, 16, phases.c16),
+                }
+                if label == SOAKED:
+                    sampler = MemorySampler(server)
+                    sampler.start()
+                    soak_load = wrk(server, body, script, 16, phases.soak, close=True)
+                    soak = sampler.stop()
+                print(f"{label}: done", file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report(loads=loads, local=local, soak=soak, soak_load=soak_load, phases=phases, task=schema.task)
 
 
 def report(
@@ -264,15 +315,10 @@ def report(
     local: dict[str, tuple[float, float]],
     soak: list[float],
     soak_load: Load | None,
-    c1_seconds: int,
-    c16_seconds: int,
-    soak_seconds: int,
+    phases: Phases,
+    task: str,
 ) -> None:
-    noop, real = loads["no-op service"], loads["real service"]
-    print(
-        "| | p50 c=1 (ms) | p99 c=1 (ms) | req/s c=16 | p99 c=16 (ms) | worker CPU split c=16 "
-        "| req/s c=16 keep-alive | worker CPU split keep-alive | errors |"
-    )
+    print(HEADER)
     print("|---|---|---|---|---|---|---|---|---|")
     for label, load in loads.items():
         c1, c16, kept = load["c1"], load["c16"], load["c16 keep-alive"]
@@ -282,13 +328,24 @@ def report(
         )
     print()
     print(
-        f"concurrency 1: {c1_seconds} s, one keep-alive connection; concurrency 16: {c16_seconds} s with "
-        f"a new connection per request, then {c16_seconds} s over 16 keep-alive connections."
+        f"task: {task}; concurrency 1: {phases.c1} s, one keep-alive connection; concurrency 16: "
+        f"{phases.c16} s with a new connection per request, then {phases.c16} s over 16 keep-alive "
+        "connections."
     )
-    print(f"real p50 - no-op p50 at c=1: {real['c1'].p50_ms - noop['c1'].p50_ms:+.2f} ms (target <= 2 ms)")
-    print(f"real / no-op throughput at c=16: {real['c16'].rps / noop['c16'].rps:.0%} (target >= 80 %)")
+    floor_label, floor = next(iter(loads.items()))
+    for label, load in loads.items():
+        if label == floor_label:
+            continue
+        print(
+            f"{label} p50 - {floor_label} p50 at c=1: {load['c1'].p50_ms - floor['c1'].p50_ms:+.2f} ms "
+            "(target <= 2 ms)"
+        )
+        print(
+            f"{label} / {floor_label} throughput at c=16: {load['c16'].rps / floor['c16'].rps:.0%} "
+            "(target >= 80 %)"
+        )
     print()
-    print("| in-process, one record | p50 (ms) | p99 (ms) |")
+    print("| in-process, one record unless said | p50 (ms) | p99 (ms) |")
     print("|---|---|---|")
     for name, (p50, p99) in local.items():
         print(f"| {name} | {p50:.3f} | {p99:.3f} |")
@@ -296,8 +353,8 @@ def report(
         first, last = statistics.mean(soak[:5]), statistics.mean(soak[-5:])
         print()
         print(
-            f"soak: {soak_seconds} s at c=16, {soak_load.requests} requests ({soak_load.rps:.0f} req/s), "
-            f"{soak_load.errors} errors, p99 {soak_load.p99_ms:.1f} ms; RSS of server + workers: "
+            f"soak ({SOAKED}): {phases.soak} s at c=16, {soak_load.requests} requests ({soak_load.rps:.0f} "
+            f"req/s), {soak_load.errors} errors, p99 {soak_load.p99_ms:.1f} ms; RSS of server + workers: "
             f"first 5 s {first:.0f} MiB, last 5 s {last:.0f} MiB ({last - first:+.1f} MiB), "
             f"max {max(soak):.0f} MiB"
         )

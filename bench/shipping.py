@@ -1,13 +1,20 @@
 """Shipping timings: base image, image builds, push, staging, release, rollback, merge → staging.
 
 Run after `make repro` (the trained model is copied into a fresh clone) with the container tools installed
-(deploy/local/install.sh):  .venv/bin/python bench/shipping.py
+(`make machine`, or `make test` installs them):  .venv/bin/python bench/shipping.py [--quick] [--root PATH]
 Everything happens in a temporary clone, a temporary registry and free loopback ports; a throw-away base
-image tag makes the first build a cold one (no layer of it is cached).
+image tag makes the first build a cold one (no layer of it is cached). The images built and pulled are
+removed afterwards.
+
+  --quick      every command once with the least work: the cached base image (`make base-image`'s, built
+               only if missing) so image builds reuse cached layers, no second release: the rollback goes
+               back in staging instead of production; proves the script runs, not figures
+  --root PATH  the checkout to clone (its committed HEAD and its trained model; default: this repository)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -22,37 +29,51 @@ from pathlib import Path
 from mlship.config import load_params
 from mlship.deploy import registry, runner
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE = "localhost/mlship-pybase:bench"
+HERE = Path(__file__).resolve().parent.parent
+BASE = "localhost/mlship-pybase:bench"  # thrown away after a full run
+CACHED_BASE = "localhost/mlship-pybase:bookworm"  # what `make image` uses, kept (--quick)
+HEADER = "| shipping step | time |"
+TOOLS = ("podman", "buildah", "skopeo", "docker-registry", "debootstrap")
 
 
 def timed(label: str, results: dict[str, float], action: Callable[[], object]) -> None:
     start = time.perf_counter()
     action()
     results[label] = time.perf_counter() - start
-    print(f"{label:<55} {results[label]:7.1f} s", flush=True)
+    print(f"{label:<55} {results[label]:7.1f} s", file=sys.stderr, flush=True)
 
 
 def main() -> None:  # noqa: PLR0915 -- one linear script of timed steps
-    params = load_params(ROOT / "params.yaml")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="cached base image, one release: no figures")
+    parser.add_argument("--root", type=Path, default=HERE, help="the checkout to clone (default: this one)")
+    args = parser.parse_args()
+    root = args.root.resolve()
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"bench/shipping.py: missing {', '.join(missing)} (install them: `make machine`)")
+    if not (root / "models").is_dir():
+        sys.exit(f"bench/shipping.py: no model in {root} yet (run `make repro` there first)")
+    base = CACHED_BASE if args.quick else BASE
+    params = load_params(root / "params.yaml")
     name = params.service.name
     scratch = Path(tempfile.mkdtemp(prefix="mlship-bench-"))
     repo = scratch / "repo"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
+    subprocess.run(["git", "clone", "--quiet", str(root), str(repo)], check=True)
     text = (repo / "params.yaml").read_text(encoding="utf-8")
     for environment, config in params.deploy.environments.items():
         text = re.sub(
             rf"(\n    {environment}:\n      port: ){config.port}", rf"\g<1>{runner.free_port()}", text
         )
     (repo / "params.yaml").write_text(text, encoding="utf-8")
-    shutil.copytree(ROOT / "models", repo / "models")
+    shutil.copytree(root / "models", repo / "models")
     port = runner.free_port()
     runner.registry_up(scratch / "registry", port)
     env = {
         **os.environ,
         "BENTOML_HOME": str(scratch / "bentoml"),
         "MLSHIP_REGISTRY": f"127.0.0.1:{port}/{name}",
-        "MLSHIP_BASE_IMAGE": BASE,
+        "MLSHIP_BASE_IMAGE": base,
         "MLSHIP_PARAMS": str(repo / "params.yaml"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
@@ -67,8 +88,11 @@ def main() -> None:  # noqa: PLR0915 -- one linear script of timed steps
         run("git", *identity, "commit", "--quiet", "--allow-empty", "-am", message)
         return run("git", "rev-parse", "HEAD").strip()
 
+    built: list[str] = []
+
     def build() -> None:
         sha = run("git", "rev-parse", "HEAD").strip()
+        built.append(f"localhost/{name}:sha-{sha[:12]}")
         run("mlship", "store-model")
         run("bentoml", "build", "--version", sha[:12])
         run("mlship", "deploy", "image", "--bento", f"{name}:{sha[:12]}", "--backend", "buildah")
@@ -76,15 +100,21 @@ def main() -> None:  # noqa: PLR0915 -- one linear script of timed steps
     results: dict[str, float] = {}
     try:
         commit("environments on free ports")
-        base_env = {**env, "BASE_IMAGE_REBUILD": "1"}
+        base_env = env if args.quick else {**env, "BASE_IMAGE_REBUILD": "1"}
         timed(
-            "base image (debootstrap + import)",
+            "base image (cached: built only if missing)"
+            if args.quick
+            else "base image (debootstrap + import)",
             results,
             lambda: subprocess.run(
-                [str(ROOT / "deploy/local/base-image.sh"), BASE], env=base_env, check=True
+                [str(repo / "deploy/local/base-image.sh"), base],
+                env=base_env,
+                check=True,
+                capture_output=True,
             ),
         )
-        timed("make image, cold (no cached layer; every package installed)", results, build)
+        first_build = "make image, cached base" if args.quick else "make image, cold (no cached layer)"
+        timed(first_build, results, build)
         sha = run("git", "rev-parse", "HEAD").strip()
         size = subprocess.run(
             ["podman", "image", "inspect", f"localhost/{name}:sha-{sha[:12]}", "--format", "{{.Size}}"],
@@ -109,17 +139,22 @@ def main() -> None:  # noqa: PLR0915 -- one linear script of timed steps
             )
 
         timed("merge → staging serving (build + push + staging)", results, merge_to_staging)
-        run("git", "tag", "v2.0.0")
-        timed("mlship deploy release v2.0.0", results, lambda: run("mlship", "deploy", "release", "v2.0.0"))
+        # A full run releases the new commit and rolls production back; --quick rolls staging back instead.
+        environment = "staging" if args.quick else "production"
+        if not args.quick:
+            run("git", "tag", "v2.0.0")
+            timed(
+                "mlship deploy release v2.0.0", results, lambda: run("mlship", "deploy", "release", "v2.0.0")
+            )
         timed(
-            "mlship deploy rollback production",
+            f"mlship deploy rollback {environment}",
             results,
-            lambda: run("mlship", "deploy", "rollback", "production"),
+            lambda: run("mlship", "deploy", "rollback", environment),
         )
         timed(
-            "mlship deploy rollback production (again: no-op)",
+            f"mlship deploy rollback {environment} (again: no-op)",
             results,
-            lambda: run("mlship", "deploy", "rollback", "production"),
+            lambda: run("mlship", "deploy", "rollback", environment),
         )
         digest = registry.resolve(env["MLSHIP_REGISTRY"], "production")
         manifest = json.loads(
@@ -137,13 +172,27 @@ def main() -> None:  # noqa: PLR0915 -- one linear script of timed steps
             ).stdout
         )
         compressed = sum(layer["size"] for layer in manifest["layers"])
-        print(f"{'image size (local, uncompressed)':<55} {int(size) / 1e6:7.0f} MB")
-        print(f"{'image size (registry, compressed layers)':<55} {compressed / 1e6:7.0f} MB")
     finally:
         subprocess.run(["mlship", "deploy", "down"], cwd=repo, env=env, check=False, capture_output=True)
         runner.registry_down(scratch / "registry")
-        subprocess.run(["podman", "rmi", "--force", BASE], check=False, capture_output=True)
+        pulled = subprocess.run(
+            ["podman", "images", "--quiet", "--filter", f"reference=127.0.0.1:{port}/{name}"],
+            check=False,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        throwaway = [] if args.quick else [BASE]
+        subprocess.run(
+            ["podman", "rmi", "--force", *built, *pulled, *throwaway], check=False, capture_output=True
+        )
         shutil.rmtree(scratch, ignore_errors=True)
+    print(f"{HEADER}\n|---|---|")
+    for label, seconds in results.items():
+        print(f"| {label.strip()} | {seconds:.1f} s |")
+    print(
+        f"| image size: local, uncompressed / registry, compressed layers | {int(size) / 1e6:.0f} MB / "
+        f"{compressed / 1e6:.0f} MB |"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,67 @@
+"""Every benchmark under bench/ still runs: each script's quick mode against a reproduced clone.
+
+A quick mode exercises every code path of its script once with the least work (see each script's
+docstring); this proves the script starts, talks to the current code and prints its result table, not
+that any figure is good (figures go to docs/benchmarks.md, produced by the full runs). The scripts that
+need system tools (wrk for serving, the container tools for shipping) fail with a message naming them when
+they are missing: `make test` installs them (tools/machine.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench"
+
+#: Bench modules that are not scripts: the no-op service is served by bench/serving.py.
+NOT_SCRIPTS = frozenset({"noop_service.py"})
+
+#: Each script and the header line of the result table its quick mode must print.
+SMOKE = {
+    "checks.py": "| suite (in-process, imports excluded) | seconds |",
+    "fork.py": "| task | dataset | `make run` | peak memory (largest process) |",
+    "pipeline.py": "| measurement | time |",
+    "pr_loop.py": "| job | time | steps (s) |",
+    "serving.py": (
+        "| service | p50 c=1 (ms) | p99 c=1 (ms) | req/s c=16 | p99 c=16 (ms) | worker CPU split c=16 "
+        "| req/s c=16 keep-alive | worker CPU split keep-alive | errors |"
+    ),
+    "shipping.py": "| shipping step | time |",
+}
+
+
+def test_every_bench_script_has_a_smoke_run() -> None:
+    # given the scripts under bench/
+    scripts = {path.name for path in BENCH.glob("*.py")} - NOT_SCRIPTS
+    # then each has a quick-mode smoke case here, and every case names a script that exists
+    assert scripts == set(SMOKE), f"without a smoke case: {sorted(scripts - set(SMOKE))}; " + (
+        f"no such script: {sorted(set(SMOKE) - scripts)}"
+    )
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_quick_mode_runs_and_prints_its_table(script: str, reproduced_clone: Path, tmp_path: Path) -> None:
+    # given a clone of the working tree with the pipeline reproduced
+    env = {k: v for k, v in os.environ.items() if k != "MLSHIP_PARAMS"}
+    # when the script runs in its quick mode against that clone (from elsewhere: it must not rely on cwd)
+    result = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick", "--root", str(reproduced_clone)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    # then it exits 0 and printed its result table
+    output = f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"bench/{script} --quick exited {result.returncode}\n{output}"
+    assert SMOKE[script] in result.stdout.splitlines(), f"bench/{script} printed no result table\n{output}"
