@@ -99,7 +99,7 @@ def readme_commands(readme: str) -> list[str]:
 
 def quick(commands: list[str]) -> list[str]:
     """--quick: the same commands, the test run limited to the machine set-up and a few fast tests."""
-    return [f"{c} PYTEST_ARGS={shlex.quote(QUICK_PYTEST_ARGS)}" if c == "make test" else c for c in commands]
+    return [f'{c} PYTEST_ARGS="{QUICK_PYTEST_ARGS}"' if c == "make test" else c for c in commands]
 
 
 def root_environment(host: dict[str, str]) -> dict[str, str]:
@@ -169,6 +169,9 @@ read -r _ || true
 exec </dev/null
 root=$1 command=$2
 shift 2
+# The root must be a mount point: podman's layer extraction remounts / private inside its own chroot
+# ("remount /, flags: 0x44000: invalid argument" on a plain directory).
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
