@@ -47,7 +47,11 @@ def test_every_bench_script_has_a_smoke_run() -> None:
     )
 
 
-@pytest.mark.parametrize("script", sorted(SMOKE))
+@pytest.mark.parametrize(
+    "script",
+    # each script on whichever worker is free (the scripts share nothing but the reproduced clone)
+    [pytest.param(script, marks=pytest.mark.xdist_group(f"bench-{script}")) for script in sorted(SMOKE)],
+)
 def test_quick_mode_runs_and_prints_its_table(script: str, reproduced_clone: Path, tmp_path: Path) -> None:
     # given a clone of the working tree with the pipeline reproduced
     env = {k: v for k, v in os.environ.items() if k != "MLSHIP_PARAMS"}
