@@ -108,8 +108,10 @@ def test_data_integrity_catches_corruption(
     # given validated data that passes the schema but is broken
     broken = corruption.apply(small_validated)
     assert validate_typed_ok(broken, schema)
-    # when the data-integrity suite runs
-    failing = _failing(run_data_integrity(broken, params.checks.data_integrity, schema))
+    # when the check it targets runs (with its condition from params.yaml; the clean-data test above runs
+    # every check of the suite)
+    outcome = run_data_integrity(broken, params.checks.data_integrity, schema, checks=[corruption.check])
+    failing = _failing(outcome)
     # then the expected check fails, naming the column
     assert corruption.check in failing, failing
     if corruption.column is not None:
@@ -125,9 +127,14 @@ def test_train_test_validation_catches_corruption(
 ) -> None:
     # given a train/test split broken in a way each half alone cannot show
     train, test = corruption.apply(*small_split)
-    # when the train-test suite runs
+    # when the check it targets runs (with its condition from params.yaml)
     outcome = run_train_test(
-        train, test, config=params.checks.train_test, seed=params.split.seed, schema=schema
+        train,
+        test,
+        config=params.checks.train_test,
+        seed=params.split.seed,
+        schema=schema,
+        checks=[corruption.check],
     )
     # then the expected check fails, naming the columns
     failing = _failing(outcome)
@@ -145,3 +152,13 @@ def validate_typed_ok(frame: pd.DataFrame, schema: Schema) -> bool:
         as_raw[target.name] = frame[target.name].map(dict(enumerate(target.classes)))
     result = validate(as_raw, schema)
     return result.ok and len(result.frame) == len(frame)
+
+
+def test_a_check_that_is_not_in_the_suite_is_refused(small_split: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    # given a check name the suite does not have / when only that check is asked for / then it is an error
+    # naming it (a misspelt corruption target must not pass on an empty suite)
+    train, test = small_split
+    with pytest.raises(ValueError, match="no check named Label Drfit"):
+        run_train_test(
+            train, test, config=_PARAMS.checks.train_test, seed=1, schema=_SCHEMA, checks=["Label Drfit"]
+        )

@@ -27,7 +27,7 @@ import logging
 import re
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -230,6 +230,24 @@ def summarize(suite: str, result: Any, seconds: float, rows: dict[str, int]) -> 
     return SuiteOutcome(suite, tuple(outcomes), round(seconds, 2), rows)
 
 
+def only(suite: Any, checks: Collection[str] | None) -> Any:
+    """The suite reduced to the named checks (their headers, e.g. ``"Label Drift"``), each with its
+    condition; ``None`` keeps every check. An unknown name is an error, never an empty suite."""
+    if checks is None:
+        return suite
+
+    def key(name: str) -> str:  # a header reads "Percent Of Nulls" where its check says "PercentOfNulls"
+        return name.replace(" ", "").lower()
+
+    wanted = {key(name): name for name in checks}
+    kept = [check for check in suite.checks.values() if key(check.name()) in wanted]
+    unknown = set(wanted) - {key(check.name()) for check in kept}
+    if unknown:
+        names = ", ".join(sorted(wanted[name] for name in unknown))
+        raise ValueError(f"no check named {names} in the {suite.name} suite")
+    return Suite(suite.name, *kept)
+
+
 def _run(suite: Any, name: str, rows: dict[str, int], html: Path | None, **kwargs: Any) -> SuiteOutcome:
     start = time.perf_counter()
     with quiet():
@@ -262,10 +280,15 @@ def save_html(result: Any, name: str, path: Path) -> None:
 
 
 def run_data_integrity(
-    frame: pd.DataFrame, config: DataIntegrityChecks, schema: Schema, html: Path | None = None
+    frame: pd.DataFrame,
+    config: DataIntegrityChecks,
+    schema: Schema,
+    html: Path | None = None,
+    checks: Collection[str] | None = None,
 ) -> SuiteOutcome:
+    """The data-integrity suite (``checks``: only the named ones, e.g. to judge one corruption)."""
     return _run(
-        data_integrity_suite(config, schema.target.is_classifier),
+        only(data_integrity_suite(config, schema.target.is_classifier), checks),
         "data_integrity",
         {"rows": len(frame)},
         html,
@@ -281,10 +304,12 @@ def run_train_test(
     seed: int,
     schema: Schema,
     html: Path | None = None,
+    checks: Collection[str] | None = None,
 ) -> SuiteOutcome:
+    """The train-test suite (``checks``: only the named ones)."""
     rows = {"train": len(train), "test": len(test)}
     return _run(
-        train_test_suite(config, seed, schema.target.is_classifier),
+        only(train_test_suite(config, seed, schema.target.is_classifier), checks),
         "train_test",
         rows,
         html,
