@@ -383,10 +383,13 @@ class _APIError(Exception):
 
 @contextmanager
 def serve(
-    repository: str = "acme/model", *, page_size: int = 100, git: Path | None = None
+    repository: str = "acme/model",
+    *,
+    page_size: int = 100,
+    git: Path | None = None,
+    token: str = "ghs_fake-token",  # noqa: S107 - the fake server's own token, not a secret
 ) -> Iterator[FakeGitHub]:
     """The fake on a free loopback port (port 0: the OS picks it) for the duration of the block."""
-    token = "ghs_fake-token"  # noqa: S105 - the fake server's own token, not a secret
     state = State(repository=repository, token=token, page_size=page_size, git=git)
     handler = type("Handler", (_Handler,), {"state": state})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
