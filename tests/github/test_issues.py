@@ -111,6 +111,18 @@ def test_an_issue_whose_marker_was_edited_away_is_found_by_its_exact_title(githu
     assert found["body"] == "someone rewrote the body"
 
 
+def test_an_issue_that_lost_its_label_is_still_the_one_issue(
+    github: FakeGitHub, monitor_report: ReportWriter
+) -> None:
+    # given the open issue, its label removed by someone
+    _sync(github, monitor_report(healthy=False, drifted=("age",)))
+    (issue,) = _open(github)
+    issue["labels"] = []
+    # when the next alert is synced / then it is a comment on that issue, not a second issue
+    assert _sync(github, monitor_report(healthy=False, drifted=("hours",))).action == "commented"
+    assert len(_open(github)) == 1
+
+
 @given(st.text(max_size=80_000), st.sampled_from(["production", "staging", "eu-west"]))
 def test_a_body_always_fits_github_and_carries_its_marker_and_digest(markdown: str, environment: str) -> None:
     verdict = issues.Verdict(environment, False, True, ("drift: x",), False, markdown)

@@ -112,9 +112,12 @@ class GitHub:
             response = self._request("GET", url)
 
     # --- issues ------------------------------------------------------------------------------------------
-    def open_issues(self, label: str) -> list[dict[str, Any]]:
-        """Open issues carrying ``label`` (pull requests, which this endpoint also lists, left out)."""
-        items = self._pages(self._repo("/issues"), {"state": "open", "labels": label})
+    def open_issues(self, label: str | None = None) -> list[dict[str, Any]]:
+        """Open issues (with ``label`` if given); pull requests, which this endpoint also lists, left out."""
+        params: dict[str, str | int] = {"state": "open"}
+        if label:
+            params["labels"] = label
+        items = self._pages(self._repo("/issues"), params)
         return [item for item in items if "pull_request" not in item]
 
     def create_issue(self, title: str, body: str, labels: list[str]) -> dict[str, Any]:

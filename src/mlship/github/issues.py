@@ -31,7 +31,7 @@ class ReportError(RuntimeError):
 
 
 class IssueAPI(Protocol):
-    def open_issues(self, label: str) -> list[dict[str, Any]]: ...
+    def open_issues(self, label: str | None = None) -> list[dict[str, Any]]: ...
     def create_issue(self, title: str, body: str, labels: list[str]) -> dict[str, Any]: ...
     def comments(self, number: int) -> list[dict[str, Any]]: ...
     def comment(self, number: int, body: str) -> dict[str, Any]: ...
@@ -110,9 +110,7 @@ def render(verdict: Verdict, run_url: str | None) -> str:
     return head + report + tail
 
 
-def find(api: IssueAPI, environment: str) -> dict[str, Any] | None:
-    """The open issue of this environment: by marker first, else by exact title; oldest first."""
-    candidates = api.open_issues(LABEL)
+def _pick(candidates: list[dict[str, Any]], environment: str) -> dict[str, Any] | None:
     for test in (
         lambda issue: marker(environment) in (issue.get("body") or ""),
         lambda issue: issue.get("title") == title(environment),
@@ -121,6 +119,15 @@ def find(api: IssueAPI, environment: str) -> dict[str, Any] | None:
         if found:
             return found[0]
     return None
+
+
+def find(api: IssueAPI, environment: str) -> dict[str, Any] | None:
+    """The open issue of this environment: by marker first, else by exact title; oldest first.
+
+    Looked up among the labelled issues, then among all open ones (GitHub drops the label silently when the
+    token may not set labels, and a person may remove it): one issue per environment either way.
+    """
+    return _pick(api.open_issues(LABEL), environment) or _pick(api.open_issues(), environment)
 
 
 def _latest_digest(api: IssueAPI, issue: dict[str, Any]) -> str | None:
