@@ -57,8 +57,10 @@ def test_the_retrained_results_go_to_a_branch_and_a_pull_request_never_to_main(
     (checkout / "metrics.json").write_text('{"auc": 0.91}\n', encoding="utf-8")
     # when the target runs
     assert _retrain_pr(checkout) == 0
-    # then main on origin did not move; the branch holds the change; one PR from it into main says why
+    # then main did not move, on origin or in the checkout; the branch holds the change; one PR from it into
+    # main says why
     assert _git(origin, "rev-parse", "main") == main_before
+    assert _git(checkout, "rev-parse", "main") == main_before
     assert _git(origin, "show", "mlship/retrain:metrics.json") == '{"auc": 0.91}'
     (pull,) = [p["pull"] for p in github.state.pulls()]
     assert (pull["head"]["ref"], pull["base"]["ref"]) == ("mlship/retrain", "main")

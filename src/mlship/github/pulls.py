@@ -52,8 +52,10 @@ class Proposal:
         return f"retrain-pr: {words[self.action]} pull request #{self.number} from {branch} ({self.url})"
 
 
-def commit(repo: Path, message: str) -> bool:
-    """Commit every change to tracked files (dvc.lock, metrics, plots, params, .dvc files); False if none."""
+def commit(repo: Path, branch: str, message: str) -> bool:
+    """On ``branch`` (created from HEAD; the checked-out branch is left as it was), commit every change to
+    tracked files (dvc.lock, metrics, plots, params, .dvc files); False if there is none."""
+    _git(repo, "checkout", "--quiet", "-B", branch)
     _git(repo, "add", "--update")
     if _git(repo, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return False
@@ -63,17 +65,23 @@ def commit(repo: Path, message: str) -> bool:
 
 
 def push(repo: Path, branch: str, *, remote: str, token: str | None, server_url: str) -> bool:
-    """Push HEAD to ``refs/heads/<branch>`` unless the remote branch already holds the same tree."""
+    """Push HEAD to ``refs/heads/<branch>`` unless the remote branch already holds the same tree.
+
+    The branch belongs to the retraining: a newer result replaces it, but only if it still is what was just
+    fetched (``--force-with-lease``), so a push racing this one is never overwritten unseen.
+    """
+    lease = f"--force-with-lease=refs/heads/{branch}:"
     fetched = _git(repo, "fetch", "--quiet", remote, f"refs/heads/{branch}", check=False)
     if fetched.returncode == 0:
         ours = _git(repo, "rev-parse", "HEAD^{tree}").stdout
         if ours == _git(repo, "rev-parse", "FETCH_HEAD^{tree}").stdout:
             return False
+        lease += _git(repo, "rev-parse", "FETCH_HEAD").stdout.strip()
     auth: list[str] = []
     if token:
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         auth = ["-c", f"http.{server_url.rstrip('/')}/.extraheader=AUTHORIZATION: basic {basic}"]
-    _git(repo, *auth, "push", "--quiet", "--force", remote, f"HEAD:refs/heads/{branch}")
+    _git(repo, *auth, "push", "--quiet", lease, remote, f"HEAD:refs/heads/{branch}")
     return True
 
 
@@ -90,7 +98,7 @@ def propose(
     server_url: str = "https://github.com",
 ) -> Proposal:
     check_branch(repo, branch, base)
-    changed = commit(repo, title)
+    changed = commit(repo, branch, title)
     open_pulls = api.open_pulls(head=branch, base=base)
     if not changed and not open_pulls:
         return Proposal("nothing")
