@@ -179,6 +179,31 @@ publish-state: ## CI: push the deploy's state commits and tags to main ($$GITHUB
 	push() { git -c "http.https://github.com/.extraheader=$$auth" push --follow-tags origin HEAD:main; }; \
 	push || { git -c "http.https://github.com/.extraheader=$$auth" pull --rebase origin main && push; }
 
+# --- the production loop: monitor.yml and retrain.yml (docs/runbook.md, "The production loop") ------------
+# Values arrive as environment variables (the workflows pass event data through `env:` only) and reach the
+# commands as quoted shell words. The GitHub targets need GITHUB_TOKEN and GITHUB_REPOSITORY (GITHUB_API_URL
+# for GitHub Enterprise); a GitHub Actions job has the last two already.
+.PHONY: monitor
+monitor: $(STAMP) ## judge ENV's captured traffic (default production; FROM=PATH|URL instead): reports/monitor.*
+	@if [[ -n "$${FROM:-}" ]]; then set -x; mlship monitor --from "$$FROM"; \
+	else set -x; mlship monitor --env "$${ENV:-production}"; fi
+
+.PHONY: monitor-issue
+monitor-issue: $(STAMP) ## CI: open, comment on or close ENV's one monitor issue from reports/monitor.json
+	mlship github monitor-issue $${ENV:+--env "$$ENV"}
+
+.PHONY: retrain-dispatch
+retrain-dispatch: $(STAMP) ## CI: dispatch retrain.yml once when reports/monitor.json says retrain: true
+	mlship github retrain-dispatch $${ENV:+--env "$$ENV"}
+
+.PHONY: refresh-data
+refresh-data: $(STAMP) ## bring the data source up to date (`dvc update` for a DVC import) before retraining
+	mlship refresh-data
+
+.PHONY: retrain-pr
+retrain-pr: $(STAMP) ## CI: commit the retrained results on branch mlship/retrain, push it, open its PR (never main)
+	mlship github retrain-pr --reason "$${REASON:-}"
+
 .PHONY: down
 down: tools-containers $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)
 	mlship deploy down

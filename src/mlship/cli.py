@@ -200,6 +200,20 @@ def _summary(args: argparse.Namespace, params: Params) -> int:
     return 0
 
 
+def _github(args: argparse.Namespace, params: Params) -> int:
+    from mlship.github import cli as github_cli
+
+    return github_cli.run(args)
+
+
+def _refresh_data(args: argparse.Namespace, params: Params) -> int:
+    from mlship.data import refresh
+
+    result = refresh.refresh(params.data, args.params)
+    print(f"refresh-data: {result.message}")
+    return 0
+
+
 def _deploy(args: argparse.Namespace, params: Params) -> int:
     from mlship.deploy import cli as deploy_cli
 
@@ -222,6 +236,11 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "store-model": ("save the trained model to the BentoML model store (version: git SHA)", _store_model),
     "summary": ("print a short table of the current metrics", _summary),
     "deploy": ("ship: push, staging, release, rollback, status, history (docs/runbook.md)", _deploy),
+    "refresh-data": (
+        "bring the data source up to date (`dvc update` for a DVC import) before a retraining run",
+        _refresh_data,
+    ),
+    "github": ("the production loop on GitHub: monitor issue, retrain dispatch, retrain PR", _github),
     "report": ("write the PR report (Markdown + PNG charts): the workspace vs the merge base", _report),
     "repro-check": ("after `dvc repro`: fail if dvc.lock, metrics or plots differ from HEAD", _repro_check),
 }
@@ -276,6 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
             from mlship.deploy.cli import add_arguments
 
             add_arguments(sub)
+        if name == "github":
+            from mlship.github.cli import add_arguments as github_arguments
+
+            github_arguments(sub)
         if name in ("gates", "report", "repro-check"):
             sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
         if name == "report":

@@ -36,7 +36,7 @@ def test_each_overlay_renders_valid_kubernetes_objects(repo_root: Path, environm
     for doc in docs:
         kubernetes_validate.validate(doc, KUBERNETES, strict=True)
     kinds = _by_kind(docs)
-    assert set(kinds) == {"Deployment", "Service", "HorizontalPodAutoscaler"}
+    assert set(kinds) == {"Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap"}
     assert {doc["metadata"]["namespace"] for doc in docs} == {f"mlship-{environment}"}
 
 

@@ -6,7 +6,9 @@ local equivalent: checkout is the clone itself, the composite setup action runs 
 copies the given cache directory in, an artifact upload checks that its path exists, and the CML command
 writes the comment body to a file instead of posting it (CML cannot be installed here; nothing is posted).
 Expressions are not evaluated: each ``if:``/``env`` expression the workflows use is listed in
-``KNOWN_EXPRESSIONS`` with the value it has on a same-repository pull request; an unknown one is an error.
+``KNOWN_EXPRESSIONS`` with the value it has on a same-repository pull request (or, for the production
+loop's workflows, on a scheduled run or a dispatch with the default inputs); an unknown one is an error.
+A test may replace a ``run:`` step by a stand-in script (``stand_ins``), and must say why.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ KNOWN_EXPRESSIONS: dict[str, str] = {
     "${{ vars.DVC_REMOTE_URL }}": "",
     "${{ secrets.DVC_REMOTE_ACCESS_KEY_ID }}": "",
     "${{ secrets.DVC_REMOTE_SECRET_ACCESS_KEY }}": "",
+    # monitor.yml and retrain.yml: a scheduled run / a dispatch with the default inputs, no variables set;
+    # the token is the one the tests' fake GitHub server accepts (tests/github/fake.py).
+    "${{ inputs.environment || 'production' }}": "production",
+    "${{ vars.MLSHIP_MONITOR_FROM }}": "",
+    "${{ inputs.reason }}": "by hand",
+    "${{ secrets.GITHUB_TOKEN }}": "local-github-token",
+    "${{ secrets.MLSHIP_RETRAIN_TOKEN || secrets.GITHUB_TOKEN }}": "local-github-token",
 }
 
 
@@ -125,7 +134,7 @@ def _uses(clone: Path, step: dict[str, Any], env: dict[str, str], cache: Path | 
             "".join(r.output for r in failed),
         )
     name = action.split("@", 1)[0]
-    if name == "actions/cache":
+    if name in ("actions/cache", "actions/cache/restore"):
         if cache is not None and cache.exists():
             target = clone / step["with"]["path"]
             shutil.copytree(cache, target, dirs_exist_ok=True)
@@ -155,8 +164,12 @@ def run_job(
     comment: Path,
     cache: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    stand_ins: dict[str, str] | None = None,
 ) -> JobRun:
-    """Every step of ``job`` in order; after a failure only steps with an ``if:`` still run."""
+    """Every step of ``job`` in order; after a failure only steps with an ``if:`` still run.
+
+    ``stand_ins`` maps a step's ``run:`` text to a bash script run in its place (its name stays the step's).
+    """
     env = {k: v for k, v in os.environ.items() if k not in OUTER_ENVIRONMENT}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
     env.update(extra_env or {})
@@ -173,7 +186,8 @@ def run_job(
             result = _cml(clone, step["run"], comment)
             outcome.comment = comment
         else:
-            result = _shell(clone, step["run"], step_env, step["run"])
+            script = (stand_ins or {}).get(step["run"], step["run"])
+            result = _shell(clone, script, step_env, step["run"])
         if result is not None:
             outcome.steps.append(result)
     return outcome

