@@ -69,7 +69,7 @@ class Profile:
     test_rows_in_train: float = 0.0
 
 
-def test_rows_in_train(frame: pd.DataFrame, schema: Schema, test_size: float, seed: int) -> float:
+def repeated_test_share(frame: pd.DataFrame, schema: Schema, test_size: float, seed: int) -> float:
     """The share of test rows that repeat a training row exactly, under the split the pipeline makes
     (same size, seed and stratification; the labels as text, so it is an estimate within a few rows)."""
     from sklearn.model_selection import train_test_split  # noqa: PLC0415 (heavy; only `mlship init` needs it)
@@ -107,7 +107,7 @@ def profile(frame: pd.DataFrame, schema: Schema, test_size: float = 0.2, seed: i
         max_null_ratio=float(features.isna().mean().max()),
         duplicate_ratio=float(frame.duplicated().mean()),
         conflicting_ratio=float((labels_per_key.to_numpy() > 1).mean()),
-        test_rows_in_train=test_rows_in_train(
+        test_rows_in_train=repeated_test_share(
             frame[[*schema.feature_names, target.name]], schema, test_size, seed
         ),
     )
