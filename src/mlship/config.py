@@ -76,6 +76,17 @@ class HistGradientBoostingParams(_Frozen):
     max_leaf_nodes: int = Field(ge=2)
     min_samples_leaf: int = Field(ge=1)
     l2_regularization: float = Field(ge=0.0)
+    early_stopping: bool = Field(
+        default=False,
+        description="stop adding trees once the loss on a seeded validation share of the training split "
+        "stops improving",
+    )
+    validation_fraction: float = Field(
+        default=0.1, gt=0.0, lt=1.0, description="early stopping: share of the training split held out"
+    )
+    n_iter_no_change: int = Field(
+        default=10, ge=1, description="early stopping: rounds without improvement before stopping"
+    )
 
 
 class LinearParams(_Frozen):

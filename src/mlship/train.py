@@ -61,7 +61,9 @@ def build_model(config: ModelConfig, schema: Schema, estimator_name: Estimator |
             "monotonic_cst": monotonic_constraints(config, schema)
             if candidate and config.monotonic
             else None,
-            "early_stopping": False,
+            "early_stopping": hgb.early_stopping,
+            "validation_fraction": hgb.validation_fraction,
+            "n_iter_no_change": hgb.n_iter_no_change,
             "random_state": config.seed,
         }
         estimator = (

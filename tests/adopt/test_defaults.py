@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, log_loss, mean_squared_error
 
 from mlship.adopt.defaults import (
+    SMALL_DATA_ROWS,
     ceil_significant,
     ceil_to,
     params_updates,
     profile,
+    repeated_test_share,
     sampling_drift,
     with_headroom,
 )
@@ -27,6 +29,7 @@ from mlship.adopt.inference import infer_schema
 from mlship.adopt.writing import update_params
 from mlship.config import mismatches, parse_params
 from mlship.data.schema import Reader
+from mlship.data.split import split
 from mlship.tasks import METRICS, higher_is_better, metric_names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +83,10 @@ def test_defaults_are_valid_params_that_fit_the_data(task: str) -> None:
     assert set(gates.slice_gap.max_gap) == {"group", "flag"}
     assert gates.simple_model.metric == METRICS[task][0].name
     assert params.model.monotonic == {}
+    # and a file this small gets gradient boosting that stops early, on small trees
+    assert _ROWS < SMALL_DATA_ROWS
+    assert params.model.hist_gradient_boosting.early_stopping
+    assert params.model.hist_gradient_boosting.max_leaf_nodes < 31
     assert params.split.stratify == (task != "regression")
     assert params.data.source.kind == "file"
     assert params.service.name == "x-model"
@@ -150,3 +157,42 @@ def test_headroom_is_above_the_data_and_a_valid_ratio(observed: float, floor: fl
 @given(st.integers(min_value=10, max_value=10**7), st.floats(min_value=0.05, max_value=0.5))
 def test_sampling_drift_shrinks_as_the_data_grows(rows: int, test_size: float) -> None:
     assert sampling_drift(rows * 2, test_size) < sampling_drift(rows, test_size)
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+@pytest.mark.parametrize("levels", [2, 3, 50])
+def test_the_samples_mix_estimate_is_what_the_split_stage_produces(task: str, levels: int) -> None:
+    # given discrete data that repeats rows (few levels) or hardly does (many levels)
+    rng = np.random.default_rng(levels)
+    rows = 300
+    frame = pd.DataFrame(
+        {
+            "a": rng.integers(0, levels, size=rows).astype(str),
+            "b": rng.choice(["p", "q"], size=rows),
+            "y": rng.choice(["yes", "no"], size=rows)
+            if task == "binary"
+            else rng.integers(0, levels * 100, size=rows).astype(str),
+        },
+        dtype=object,
+    )
+    schema = infer_schema(frame, Reader(), "y", [], task).schema
+    params = parse_params(yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8")))
+    config = params.split.model_copy(update={"stratify": schema.target.is_classifier})
+    # when the share of test rows that repeat a train row is estimated, and the split stage splits
+    estimate = repeated_test_share(frame, schema, config.test_size, config.seed)
+    train, test = split(frame, config, schema)
+    # then the estimate is the share Deepchecks' Train Test Samples Mix will find (features and target)
+    seen = set(train.itertuples(index=False, name=None))
+    actual = float(np.mean([row in seen for row in test.itertuples(index=False, name=None)]))
+    assert estimate == pytest.approx(actual)
+    # and the limit init writes (Deepchecks' condition: at most the limit) lets the adopted data pass
+    limit = params_updates(
+        profile(frame, schema, config.test_size, config.seed),
+        source="data/x.csv",
+        sha256="0" * 64,
+        raw="data/raw/x.csv",
+        service_name="x-model",
+        test_size=config.test_size,
+    )
+    mix = limit.entries["checks"].entries["train_test"].entries["max_test_rows_in_train"]  # type: ignore[union-attr]
+    assert min(actual + 0.05, 1.0) <= mix.value <= 1.0  # type: ignore[union-attr]

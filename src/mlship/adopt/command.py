@@ -132,7 +132,7 @@ def run(
     sha256 = sha256_of(path)
     frame = table.frame.drop(columns=list(schema.reader.drop))  # as the pipeline will read it
     updates = params_updates(
-        profile(frame, schema),
+        profile(frame, schema, params.split.test_size, params.split.seed),
         source=relative,
         sha256=sha256,
         raw=(params.paths.raw.parent / path.name).as_posix(),
