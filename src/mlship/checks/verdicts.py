@@ -77,8 +77,14 @@ def check_verdicts(outcome: results.SuiteOutcome) -> list[Verdict]:
             verdicts.append(not_judged(gate, check.check, None, f"nothing to judge: {check.error}"))
             continue
         failures = check.failures
+        measured = "; ".join(m.text() for m in check.measures)
         detail = "; ".join(failures) if failures else f"{len(check.conditions)} condition(s) met"
-        verdicts.append(Verdict(gate, check.check, not failures, None, None, detail))
+        if measured:
+            detail = f"{measured} — {detail}" if failures else measured
+        tightest = check.tightest
+        value = tightest.value if tightest else None
+        threshold = tightest.threshold if tightest else None
+        verdicts.append(Verdict(gate, check.check, not failures, value, threshold, detail))
     return verdicts
 
 
