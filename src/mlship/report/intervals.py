@@ -128,8 +128,8 @@ def describe(comparison: Comparison, found: str, has_base: bool) -> str:
     if not has_base:
         return f"{level} intervals for the PR's values ({how}); {found}, so there is no delta."
     return (
-        f"{found[:1].upper()}{found[1:]}: unpaired fallback — the delta's {level} interval assumes the base's metric "
-        f"varies as the PR's does on {comparison.n_pr:,} rows ({how}); no churn."
+        f"{found[:1].upper()}{found[1:]}: unpaired fallback — the delta's {level} interval assumes the "
+        f"base's metric varies as the PR's does on {comparison.n_pr:,} rows ({how}); no churn."
     )
 
 
