@@ -82,7 +82,7 @@ def dumps(predictions: Predictions) -> str:
     task = predictions.task
     classes = predictions.scores.shape[1] if predictions.scores.ndim == 2 else 2
     lines = [",".join(header(task, classes))]
-    scores = predictions.scores.reshape(predictions.n, -1)
+    scores = predictions.scores.reshape(predictions.n, -1) if predictions.n else np.empty((0, classes))
     for i in range(predictions.n):
         label = predictions.label[i]
         cells = [str(int(predictions.rows[i])), str(int(label)) if task != "regression" else _number(label)]
