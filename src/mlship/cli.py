@@ -119,6 +119,7 @@ def _evaluate(args: argparse.Namespace, params: Params) -> int:
         test_path=paths.test,
         metrics_path=paths.metrics,
         plots_dir=paths.plots,
+        predictions_path=paths.predictions,
     )
     overall = evaluation.metrics["overall"]
     headline = headline_metric(evaluation.task)

@@ -35,6 +35,10 @@ class Paths(_Frozen):
     simple_model: Path
     metrics: Path
     plots: Path
+    predictions: Path = Field(
+        default=Path("models/predictions.csv"),
+        description="test-set predictions (DVC-cached, not in git): the report's paired comparison",
+    )
     reports: Path
 
 
@@ -215,6 +219,14 @@ class SimpleModelGate(_Frozen):
     _metric_is_known = field_validator("metric")(_known_metric)
 
 
+class IntervalSettings(_Frozen):
+    """The bootstrap behind the report's intervals (and the regression gate when it judges intervals)."""
+
+    resamples: int = Field(default=1000, ge=100, le=100_000, description="bootstrap resamples")
+    seed: int = Field(default=0, ge=0, description="the same seed gives the same intervals")
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0, description="interval coverage")
+
+
 class GatesConfig(_Frozen):
     baseline_ref: str = Field(
         min_length=1, description="branch whose merge base provides the baseline metrics"
@@ -222,6 +234,14 @@ class GatesConfig(_Frozen):
     floors: dict[Metric, float]
     ceilings: dict[Metric, Annotated[float, Field(ge=0.0)]]
     max_regression: dict[Metric, Annotated[float, Field(ge=0.0)]]
+    regression_judges: Literal["point", "interval"] = Field(
+        default="point",
+        description=(
+            "point: the observed delta must stay within max_regression; interval: only a regression whose "
+            "whole bootstrap interval lies beyond max_regression fails"
+        ),
+    )
+    intervals: IntervalSettings = Field(default_factory=IntervalSettings)
     slice_gap: SliceGapGate
     simple_model: SimpleModelGate
 

@@ -33,8 +33,10 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 
+from mlship import predictions
 from mlship.config import EvaluateConfig
 from mlship.data.schema import FloatArray, Schema, TargetArray, read_processed, split_xy
+from mlship.slices import groups as slice_groups
 from mlship.tasks import Task
 from mlship.train import load_model
 
@@ -126,11 +128,7 @@ def slice_metrics(
 ) -> dict[str, dict[str, Metrics]]:
     """The same metrics for every category of every sensitive attribute (missing values as ``<missing>``)."""
     slices: dict[str, dict[str, Metrics]] = {}
-    for attribute in schema.sensitive:
-        values = features[attribute]
-        if schema.column(attribute).kind == "boolean":
-            values = values.map({1: "true", 0: "false"})  # 1.0 and 0.0 hash as 1 and 0
-        groups = values.fillna("<missing>").astype(str).to_numpy()
+    for attribute, groups in slice_groups(features, schema).items():
         slices[attribute] = {
             str(group): task_metrics(schema.task, target[groups == group], output[groups == group], threshold)
             for group in sorted(set(groups))
@@ -250,11 +248,15 @@ def run(
     test_path: Path,
     metrics_path: Path,
     plots_dir: Path,
+    predictions_path: Path,
 ) -> Evaluation:
-    """CLI entry: evaluate the candidate (and, for the gates, the simple model) on the test split."""
+    """CLI entry: evaluate the candidate (and, for the gates, the simple model) on the test split; write
+    the candidate's test-set predictions for the PR report's paired comparison."""
     test = read_processed(test_path, schema)
     evaluation = evaluate(load_model(model_path), test, config, schema)
     simple = evaluate(load_model(simple_model_path), test, config, schema)
     evaluation.metrics["simple_model"] = {"overall": simple.metrics["overall"]}
     write_outputs(evaluation, config.calibration_bins, metrics_path, plots_dir)
+    scored = predictions.from_output(evaluation.task, evaluation.target, evaluation.output, config.threshold)
+    predictions.write(scored, predictions_path)
     return evaluation

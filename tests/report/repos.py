@@ -8,6 +8,7 @@ files), and the workspace carries what the gates would have written under ``repo
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import shutil
@@ -102,6 +103,7 @@ class Revision:
     metrics: dict[str, Any] | None
     plots: dict[str, str]
     raw_md5: str = "0" * 32
+    predictions_md5: str | None = None  # the evaluate stage's predictions output, as dvc.lock records it
 
 
 DVC_YAML = """\
@@ -127,24 +129,39 @@ stages:
 """
 
 
-def _lock(params: Params, raw_md5: str) -> str:
-    lock = {
-        "schema": "2.0",
-        "stages": {
-            "ingest": {
-                "cmd": "mlship ingest",
-                "outs": [{"path": params.paths.raw.as_posix(), "hash": "md5", "md5": raw_md5, "size": 1}],
-            }
-        },
+def _lock(params: Params, raw_md5: str, predictions_md5: str | None = None) -> str:
+    stages: dict[str, Any] = {
+        "ingest": {
+            "cmd": "mlship ingest",
+            "outs": [{"path": params.paths.raw.as_posix(), "hash": "md5", "md5": raw_md5, "size": 1}],
+        }
     }
-    return yaml.safe_dump(lock, sort_keys=False)
+    if predictions_md5 is not None:
+        out = {"path": params.paths.predictions.as_posix(), "hash": "md5", "md5": predictions_md5, "size": 1}
+        stages["evaluate"] = {"cmd": "mlship evaluate", "outs": [out]}
+    return yaml.safe_dump({"schema": "2.0", "stages": stages}, sort_keys=False)
+
+
+def cache_predictions(root: Path, params: Params, text: str) -> str:
+    """Write predictions to the workspace and into the DVC cache (as ``dvc commit`` would); their md5."""
+    data = text.encode("utf-8")
+    md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    cached = root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(data)
+    workspace = root / params.paths.predictions
+    workspace.parent.mkdir(parents=True, exist_ok=True)
+    workspace.write_bytes(data)
+    return md5
 
 
 def write_revision(root: Path, revision: Revision) -> Params:
     (root / "params.yaml").write_text(yaml.safe_dump(revision.params, sort_keys=False), encoding="utf-8")
     params = load_params(root / "params.yaml")
     (root / "dvc.yaml").write_text(DVC_YAML, encoding="utf-8")
-    (root / "dvc.lock").write_text(_lock(params, revision.raw_md5), encoding="utf-8")
+    (root / "dvc.lock").write_text(
+        _lock(params, revision.raw_md5, revision.predictions_md5), encoding="utf-8"
+    )
     metrics = root / params.paths.metrics
     if revision.metrics is None:
         metrics.unlink(missing_ok=True)
@@ -170,7 +187,7 @@ def new_repo(root: Path, schema_text: str | None = None) -> None:
     run(root, "git", "init", "-q", "-b", "main")
     run(root, "dvc", "init", "-q")
     run(root, "dvc", "config", "core.analytics", "false")
-    (root / ".gitignore").write_text("/reports/\n/data/\n", encoding="utf-8")
+    (root / ".gitignore").write_text("/reports/\n/data/\n/models/\n", encoding="utf-8")
     (root / "schema.yaml").write_text(
         schema_text or FIXTURE_SCHEMA.read_text(encoding="utf-8"), encoding="utf-8"
     )

@@ -109,13 +109,27 @@ def floor_verdicts(overall: Mapping[str, float], config: GatesConfig) -> list[Ve
     return verdicts
 
 
+@dataclass(frozen=True)
+class DeltaIntervals:
+    """Bootstrap intervals of each metric's change (PR - base), for ``regression_judges: interval``."""
+
+    intervals: Mapping[str, tuple[float, float]]
+    note: str
+
+
 def regression_verdicts(
-    overall: Mapping[str, float], baseline: Baseline, config: GatesConfig
+    overall: Mapping[str, float],
+    baseline: Baseline,
+    config: GatesConfig,
+    deltas: DeltaIntervals | None = None,
 ) -> list[Verdict]:
     """How much worse than the merge base each metric got (a loss going up counts as worse).
 
     No baseline, or a baseline holding none of the configured metrics (another task or dataset on
     ``main``), cannot be compared: one ``not_judged`` line. A metric missing on one side only fails.
+    With ``regression_judges: interval`` and ``deltas``, a metric fails only when even the most favourable
+    end of its delta's interval is worse than allowed; without ``deltas`` the point value decides (and the
+    detail says why).
     """
     if baseline.metrics is None:
         return [not_judged("regression", baseline.ref, None, baseline.note)]
@@ -136,11 +150,21 @@ def regression_verdicts(
             continue
         new, old = float(overall[metric]), float(reference[metric])
         worse_by = (old - new) if higher_is_better(metric) else (new - old)
-        passed = worse_by <= allowed + 1e-12
         detail = (
             f"{metric} {_fmt(old)} -> {_fmt(new)} (worse by {_fmt(max(worse_by, 0.0))}, "
             f"allowed {_fmt(allowed)}) vs {where}"
         )
+        if config.regression_judges == "interval":
+            interval = deltas.intervals.get(metric) if deltas is not None else None
+            if interval is None:
+                why = deltas.note if deltas is not None else "no interval"
+                detail += f"; judged on the point value ({why})"
+            else:
+                low, high = interval
+                worse_by = -high if higher_is_better(metric) else low  # the interval's most favourable end
+                at_least = _fmt(max(worse_by, 0.0))
+                detail += f"; delta interval [{low:+.4f}, {high:+.4f}]: worse by at least {at_least}"
+        passed = worse_by <= allowed + 1e-12
         verdicts.append(Verdict("regression", metric, passed, worse_by, allowed, detail))
     return verdicts
 
@@ -205,11 +229,13 @@ def simple_model_verdict(metrics: MetricsDoc, config: GatesConfig) -> Verdict:
     return Verdict("simple_model", gate.metric, passed, margin, gate.min_margin, detail)
 
 
-def metric_verdicts(metrics: MetricsDoc, baseline: Baseline, config: GatesConfig) -> list[Verdict]:
+def metric_verdicts(
+    metrics: MetricsDoc, baseline: Baseline, config: GatesConfig, deltas: DeltaIntervals | None = None
+) -> list[Verdict]:
     overall = metrics.get("overall", {})
     return [
         *floor_verdicts(overall, config),
-        *regression_verdicts(overall, baseline, config),
+        *regression_verdicts(overall, baseline, config, deltas),
         *slice_gap_verdicts(metrics.get("slices", {}), config),
         simple_model_verdict(metrics, config),
     ]

@@ -25,11 +25,41 @@ class ConditionOutcome:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A number a check's condition compares with its threshold from ``params.yaml``."""
+
+    quantity: str
+    value: float
+    threshold: float
+    limit: str  # how value must compare with threshold: "<=", "<", ">=", ">"
+
+    @property
+    def headroom(self) -> float:
+        """How far inside its limit the value is, relative to the threshold (negative: outside)."""
+        scale = max(abs(self.threshold), 1e-9)
+        inside = self.threshold - self.value if self.limit in ("<=", "<") else self.value - self.threshold
+        return inside / scale
+
+    def text(self) -> str:
+        return f"{self.quantity} {_number(self.value)} (limit {self.limit} {_number(self.threshold)})"
+
+
+def _number(value: float) -> str:
+    return f"{int(value)}" if float(value).is_integer() else f"{value:.4g}"
+
+
+@dataclass(frozen=True)
 class CheckOutcome:
     check: str
     status: Status
     conditions: tuple[ConditionOutcome, ...] = ()
     error: str | None = None
+    measures: tuple[Measure, ...] = ()  # what the conditions compared, tightest first
+
+    @property
+    def tightest(self) -> Measure | None:
+        """The measure nearest its limit (the one that would fail first)."""
+        return min(self.measures, key=lambda m: m.headroom) if self.measures else None
 
     @property
     def failures(self) -> list[str]:
@@ -72,6 +102,7 @@ def read(path: Path) -> SuiteOutcome:
             status=c["status"],
             conditions=tuple(ConditionOutcome(**condition) for condition in c["conditions"]),
             error=c.get("error"),
+            measures=tuple(Measure(**m) for m in c.get("measures", [])),
         )
         for c in raw["checks"]
     )

@@ -45,6 +45,7 @@ with warnings.catch_warnings():
     from deepchecks.tabular import checks as c
     from deepchecks.utils.logger import get_verbosity, set_verbosity
 
+from mlship.checks.measures import SuiteConfig, measure
 from mlship.checks.results import CheckOutcome, ConditionOutcome, SuiteOutcome
 from mlship.config import DataIntegrityChecks, ModelEvaluationChecks, TrainTestChecks
 from mlship.data.schema import Schema, split_xy
@@ -207,8 +208,11 @@ NOTHING_TO_JUDGE = (
 )
 
 
-def summarize(suite: str, result: Any, seconds: float, rows: dict[str, int]) -> SuiteOutcome:
-    """Reduce a Deepchecks ``SuiteResult`` to check names, statuses and the details that decided them.
+def summarize(
+    suite: str, result: Any, seconds: float, rows: dict[str, int], config: SuiteConfig | None = None
+) -> SuiteOutcome:
+    """Reduce a Deepchecks ``SuiteResult`` to check names, statuses, the details that decided them and, with
+    ``config``, the measured value of each check next to its threshold (:mod:`mlship.checks.measures`).
 
     A check that could not run is an error (a failed gate), except where Deepchecks says there is nothing
     to judge (``NOTHING_TO_JUDGE``): that is ``not_judged``, listed as such by the gates.
@@ -226,7 +230,10 @@ def summarize(suite: str, result: Any, seconds: float, rows: dict[str, int]) -> 
         )
         # Every condition here is explicit, so missing it fails — including the ones Deepchecks calls WARN.
         failed = any(cr.category != "PASS" for cr in conditions)
-        outcomes.append(CheckOutcome(item.get_header(), "failed" if failed else "passed", conditions))
+        header = item.get_header()
+        measures = measure(header, item.value, config) if config is not None else ()
+        ordered = tuple(sorted(measures, key=lambda m: m.headroom))
+        outcomes.append(CheckOutcome(header, "failed" if failed else "passed", conditions, None, ordered))
     return SuiteOutcome(suite, tuple(outcomes), round(seconds, 2), rows)
 
 
@@ -248,11 +255,13 @@ def only(suite: Any, checks: Collection[str] | None) -> Any:
     return Suite(suite.name, *kept)
 
 
-def _run(suite: Any, name: str, rows: dict[str, int], html: Path | None, **kwargs: Any) -> SuiteOutcome:
+def _run(
+    suite: Any, name: str, rows: dict[str, int], html: Path | None, config: SuiteConfig, **kwargs: Any
+) -> SuiteOutcome:
     start = time.perf_counter()
     with quiet():
         result = suite.run(with_display=False, **kwargs)
-    outcome = summarize(name, result, time.perf_counter() - start, rows)
+    outcome = summarize(name, result, time.perf_counter() - start, rows, config)
     if html is not None:
         save_html(result, name, html)
     return outcome
@@ -292,6 +301,7 @@ def run_data_integrity(
         "data_integrity",
         {"rows": len(frame)},
         html,
+        config,
         train_dataset=dataset(frame, schema),
     )
 
@@ -313,6 +323,7 @@ def run_train_test(
         "train_test",
         rows,
         html,
+        config,
         train_dataset=dataset(train, schema),
         test_dataset=dataset(test, schema),
     )
@@ -342,6 +353,7 @@ def run_model_evaluation(
         "model_evaluation",
         rows,
         html,
+        config,
         train_dataset=dataset(train, schema),
         test_dataset=dataset(test, schema),
         model=model,

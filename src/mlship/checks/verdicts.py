@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from mlship.checks import results
-from mlship.checks.gates import Baseline, Verdict, load_baseline, metric_verdicts, not_judged
+from mlship.checks.gates import (
+    Baseline,
+    DeltaIntervals,
+    Verdict,
+    load_baseline,
+    metric_verdicts,
+    not_judged,
+)
 from mlship.checks.results import SUITES
 from mlship.config import Params, mismatches
 from mlship.data.schema import Schema
@@ -77,8 +84,14 @@ def check_verdicts(outcome: results.SuiteOutcome) -> list[Verdict]:
             verdicts.append(not_judged(gate, check.check, None, f"nothing to judge: {check.error}"))
             continue
         failures = check.failures
+        measured = "; ".join(m.text() for m in check.measures)
         detail = "; ".join(failures) if failures else f"{len(check.conditions)} condition(s) met"
-        verdicts.append(Verdict(gate, check.check, not failures, None, None, detail))
+        if measured:
+            detail = f"{measured} — {detail}" if failures else measured
+        tightest = check.tightest
+        value = tightest.value if tightest else None
+        threshold = tightest.threshold if tightest else None
+        verdicts.append(Verdict(gate, check.check, not failures, value, threshold, detail))
     return verdicts
 
 
@@ -101,14 +114,48 @@ def config_verdicts(params: Params, schema: Schema) -> list[Verdict]:
 
 
 def judge(
-    metrics: dict[str, Any], baseline: Baseline, reports: Path, params: Params, schema: Schema
+    metrics: dict[str, Any],
+    baseline: Baseline,
+    reports: Path,
+    params: Params,
+    schema: Schema,
+    *,
+    deltas: DeltaIntervals | None = None,
 ) -> Outcome:
     verdicts = [
         *config_verdicts(params, schema),
         *suite_verdicts(reports),
-        *metric_verdicts(metrics, baseline, params.gates),
+        *metric_verdicts(metrics, baseline, params.gates, deltas),
     ]
     return Outcome(tuple(verdicts), baseline)
+
+
+def delta_intervals(params: Params, schema: Schema, baseline: Baseline, repo: Path) -> DeltaIntervals:
+    """Paired bootstrap intervals of each metric's change against the baseline's predictions (DVC cache)."""
+    from mlship import dvccache, predictions  # noqa: PLC0415 - numpy only when the option is on
+    from mlship.stats import bootstrap  # noqa: PLC0415
+
+    if baseline.commit is None or baseline.metrics is None:
+        return DeltaIntervals({}, "no baseline")
+    try:
+        pr = predictions.read(repo / params.paths.predictions, schema.task)
+    except (FileNotFoundError, predictions.PredictionsError) as error:
+        return DeltaIntervals({}, f"this run's predictions cannot be read: {error}")
+    lookup = dvccache.at_commit(baseline.commit, params.paths.predictions, repo)
+    if lookup.text is None:
+        return DeltaIntervals({}, f"the baseline's predictions were not found: {lookup.note}")
+    try:
+        base = predictions.loads(lookup.text, schema.task)
+    except predictions.PredictionsError as error:
+        return DeltaIntervals({}, f"the baseline's predictions cannot be read: {error}")
+    if not bootstrap.same_rows(base, pr):
+        return DeltaIntervals({}, "the baseline scored other test rows: no paired interval")
+    settings = params.gates.intervals
+    comparison = bootstrap.compare(
+        pr, base, resamples=settings.resamples, seed=settings.seed, confidence=settings.confidence
+    )
+    intervals = {m: (i.delta.low, i.delta.high) for m, i in comparison.metrics.items() if i.delta is not None}
+    return DeltaIntervals(intervals, "paired bootstrap")
 
 
 def run(params: Params, schema: Schema, repo: Path) -> Outcome:
@@ -125,7 +172,10 @@ def run(params: Params, schema: Schema, repo: Path) -> Outcome:
         schema_path=params.data.schema_path,
         target=(schema.target.name, schema.task),
     )
-    outcome = judge(metrics, baseline, repo / params.paths.reports, params, schema)
+    deltas = None
+    if params.gates.regression_judges == "interval":
+        deltas = delta_intervals(params, schema, baseline, repo)
+    outcome = judge(metrics, baseline, repo / params.paths.reports, params, schema, deltas=deltas)
     out = repo / params.paths.reports / "gates.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(outcome.to_json(), indent=2) + "\n", encoding="utf-8")

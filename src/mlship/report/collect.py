@@ -21,6 +21,7 @@ from mlship.config import Params
 from mlship.data.schema import Schema
 from mlship.report import plots
 from mlship.report.deltas import MetricsDiff, split_metrics_diff
+from mlship.report.intervals import Uncertainty, compute
 from mlship.report.repro import RESULT_FILE
 from mlship.tasks import Task, metric_names
 
@@ -89,6 +90,7 @@ class Inputs:
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     repro: dict[str, Any] | None = None
     workspace_dirty: bool = False
+    uncertainty: Uncertainty = field(default_factory=lambda: Uncertainty("No intervals were computed."))
 
 
 def _tool(name: str) -> str:
@@ -249,4 +251,5 @@ def collect(params: Params, schema: Schema, repo: Path) -> Inputs:
         checks=check_summaries(reports),
         repro=repro_result(reports, base.head),
         workspace_dirty=bool(dirty),
+        uncertainty=compute(params, schema, base.commit, diff, repo),
     )

@@ -10,8 +10,11 @@ from typing import Any
 
 from mlship.report import charts
 from mlship.report.collect import Inputs
-from mlship.report.deltas import Change, Mark, format_delta, format_value, ordered
+from mlship.report.deltas import TOLERANCE, Change, Mark, format_delta, format_value, ordered
+from mlship.report.intervals import Churn
 from mlship.report.plots import PlotSet
+from mlship.stats.bootstrap import Interval, MetricInterval, judge
+from mlship.tasks import HIGHER_IS_BETTER
 
 #: GitHub refuses comments longer than this many characters.
 COMMENT_LIMIT = 65_536
@@ -93,6 +96,74 @@ def _change_row(label: str, change: Change) -> list[str]:
     ]
 
 
+def _interval(interval: Interval | None, signed: bool = False) -> str:
+    if interval is None:
+        return ""
+    sign = "+" if signed else ""
+    return f" [{interval.low:{sign}.4f}, {interval.high:{sign}.4f}]"
+
+
+def interval_mark(change: Change, interval: MetricInterval | None) -> str:
+    """The mark follows the delta's interval: better/worse only when it excludes zero that way."""
+    if change.mark not in ("better", "worse", "same") or interval is None or interval.delta is None:
+        return MARKS[change.mark]
+    if change.metric not in HIGHER_IS_BETTER:
+        return MARKS[change.mark]
+    judged = judge(interval.delta, HIGHER_IS_BETTER[change.metric])
+    if judged in ("better", "worse"):
+        return MARKS[judged]
+    if change.mark == "same" and interval.delta.half_width <= TOLERANCE:
+        return MARKS["same"]
+    return f"⚪ within noise (±{interval.delta.half_width:.4f})"
+
+
+def _interval_row(label: str, change: Change, interval: MetricInterval | None) -> list[str]:
+    pr = format_value(change.new) + (_interval(interval.pr) if interval and change.new is not None else "")
+    delta = format_delta(change)
+    if interval is not None and interval.delta is not None and change.delta is not None:
+        delta += _interval(interval.delta, signed=True)
+    return [label, format_value(change.old), pr, delta, interval_mark(change, interval)]
+
+
+def _metric_intervals(inputs: Inputs) -> dict[str, MetricInterval]:
+    comparison = inputs.uncertainty.comparison
+    return comparison.metrics if comparison is not None else {}
+
+
+def signal_sentence(inputs: Inputs) -> str:
+    """One sentence: which headline metrics changed beyond noise, or that none did."""
+    if inputs.base.commit is None or not inputs.diff.base_has_metrics:
+        return ""
+    intervals = _metric_intervals(inputs)
+    changes = [c for c in ordered(inputs.diff.overall, inputs.metrics) if c.metric in inputs.metrics]
+    judged = [(c, intervals.get(c.metric)) for c in changes]
+    if not any(i is not None and i.delta is not None for _, i in judged):
+        return "No interval for the deltas: the marks below follow the point values."
+    moved = []
+    for change, interval in judged:
+        mark = interval_mark(change, interval)
+        if mark in (MARKS["better"], MARKS["worse"]) and interval is not None and interval.delta is not None:
+            word = "better" if mark == MARKS["better"] else "worse"
+            moved.append(
+                f"`{change.metric}` {word} ({format_delta(change)}{_interval(interval.delta, True)})"
+            )
+    if not moved:
+        return "**Nothing changed beyond noise**: every metric's delta interval includes 0."
+    rest = len(changes) - len(moved)
+    tail = f"; {rest} other{'s' if rest != 1 else ''} within noise" if rest else ""
+    return f"**Beyond noise**: {', '.join(moved)}{tail}."
+
+
+def churn_text(churn: Churn | None) -> str:
+    if churn is None:
+        return ""
+    if churn.changed is not None:
+        return f"{churn.changed:,} ({churn.share or 0.0:.1%})"
+    if churn.median is None or churn.p90 is None or churn.max is None:
+        return ""
+    return f"median {churn.median:.4g}, p90 {churn.p90:.4g}, max {churn.max:.4g}"
+
+
 def base_section(inputs: Inputs) -> list[str]:
     base = inputs.base
     head = (base.head or "")[:8]
@@ -120,10 +191,16 @@ def summary_sentence(inputs: Inputs) -> str:
             "there are no deltas, the PR's values are shown."
         )
     moved = [c for c in ordered(diff.overall, inputs.metrics) if c.metric in inputs.metrics]
-    changed = [c for c in moved if c.mark in ("better", "worse")]
-    if not changed and not inputs.params and not inputs.data.changed:
+    if (
+        not any(c.mark in ("better", "worse") for c in moved)
+        and not inputs.params
+        and not inputs.data.changed
+    ):
         return "Nothing changed: the metrics, the params and the data are the same as at the base."
-    parts = [f"{len(changed)} metric{'s' if len(changed) != 1 else ''} moved"]
+    intervals = _metric_intervals(inputs)
+    beyond = (MARKS["better"], MARKS["worse"])
+    changed = [c for c in moved if interval_mark(c, intervals.get(c.metric)) in beyond]
+    parts = [f"{len(changed)} metric{'s' if len(changed) != 1 else ''} moved beyond noise"]
     parts.append(f"{len(inputs.params)} param{'s' if len(inputs.params) != 1 else ''} changed")
     parts.append("the data changed" if inputs.data.changed else "the data is unchanged")
     return "; ".join(parts) + "."
@@ -131,14 +208,33 @@ def summary_sentence(inputs: Inputs) -> str:
 
 def metrics_section(inputs: Inputs) -> list[str]:
     changes = ordered(inputs.diff.overall, inputs.metrics)
-    rows = [_change_row(f"`{c.metric}`", c) for c in changes if c.metric in inputs.metrics]
+    intervals = _metric_intervals(inputs)
+    rows = [
+        _interval_row(f"`{c.metric}`", c, intervals.get(c.metric))
+        for c in changes
+        if c.metric in inputs.metrics
+    ]
     rows += [
         _change_row("test rows" if c.metric == "n" else f"`{c.metric}`", c)
         for c in changes
         if c.metric not in inputs.metrics
     ]
+    uncertainty = inputs.uncertainty
     lines = [f"### Metrics ({inputs.task})", ""]
-    lines += _table(["metric", "base", "PR", "Δ", ""], rows, "lrrrl")
+    lead = signal_sentence(inputs)
+    lines += [f"{lead} {uncertainty.note}".strip(), ""]
+    lines += _table(["metric", "base", "PR [95 % CI]", "Δ [95 % CI]", ""], rows, "lrrrl")
+    churn = uncertainty.churn
+    if churn is not None and churn.changed is not None:
+        lines += [
+            "",
+            f"Prediction churn: {churn_text(churn)} of the {churn.n:,} test rows get another label.",
+        ]
+    elif churn is not None:
+        lines += [
+            "",
+            f"Prediction churn, |Δ prediction| over the {churn.n:,} test rows: {churn_text(churn)}.",
+        ]
     return lines
 
 
@@ -186,13 +282,23 @@ def slices_section(inputs: Inputs) -> list[str]:
         if not groups:
             lines.append(f"No slice metrics for `{attribute}`.")
             continue
+        computed = inputs.uncertainty.slices.get(attribute, {})
+        with_churn = any(result.churn is not None for result in computed.values())
         rows = []
         for group in sorted(groups):
             values = groups[group]
             n = values.get("n")
             change = values.get(metric, Change(metric, None, None))
-            rows.append([f"`{group}`", format_value(n.new if n else None), *_change_row("", change)[1:]])
-        lines += _table([attribute, "n", "base", "PR", "Δ", ""], rows, "lrrrrl")
+            result = computed.get(group)
+            row = [f"`{group}`", format_value(n.new if n else None)]
+            row += _interval_row("", change, result.interval if result else None)[1:]
+            if with_churn:
+                row.append(churn_text(result.churn if result else None))
+            rows.append(row)
+        header = [attribute, "n", "base", "PR [95 % CI]", "Δ [95 % CI]", ""]
+        lines += _table(header + (["churn"] if with_churn else []), rows, "lrrrrlr"[: len(rows[0])])
+    if inputs.uncertainty.slice_note:
+        lines += ["", inputs.uncertainty.slice_note.capitalize() + "."]
     return lines
 
 

@@ -1,0 +1,1 @@
+"""Statistics for the PR report and the gates: weighted metrics and bootstrap intervals."""
