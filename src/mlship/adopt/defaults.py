@@ -241,7 +241,7 @@ def checks(data: Profile, test_size: float) -> Section:
     )
 
 
-def gates(data: Profile) -> Section:
+def gates(data: Profile, test_size: float) -> Section:
     """``gates``: floors, ceilings and regression limits keyed by the task's metrics (src/mlship/tasks.py)."""
     schema = data.schema
     task = schema.task
@@ -287,6 +287,8 @@ def gates(data: Profile) -> Section:
         regression = {"r2": Setting(0.02, "generic")}
         gap_metric = "mae"
         gap = Setting(ceil_significant(0.2 * std), "a fifth of the target's standard deviation")
+    test_rows = split_sizes(data.rows, test_size)[1]
+    noise = ceil_to(0.5 / math.sqrt(test_rows), 2)
     return Section(
         {
             "floors": Section(floors, exact=True),
@@ -302,7 +304,11 @@ def gates(data: Profile) -> Section:
             "simple_model": Section(
                 {
                     "metric": Setting(headline_metric(task)),
-                    "min_margin": Setting(0.0, "generic: the candidate is at least as good"),
+                    "min_margin": Setting(
+                        -noise,
+                        f"the candidate may trail by at most {noise:.2f}: 0.5/sqrt({test_rows:,} test rows), "
+                        "a share's largest standard error, rounded up; a smaller difference is noise",
+                    ),
                 }
             ),
         }
@@ -377,7 +383,7 @@ def params_updates(
             ),
             "model": model(data),
             "checks": checks(data, test_size),
-            "gates": gates(data),
+            "gates": gates(data, test_size),
             "service": Section({"name": Setting(service_name)}),
         }
     )
