@@ -19,6 +19,7 @@ from mlship.adopt.defaults import (
     SMALL_DATA_ROWS,
     ceil_significant,
     ceil_to,
+    min_slice_size,
     params_updates,
     profile,
     repeated_test_share,
@@ -198,3 +199,21 @@ def test_the_samples_mix_estimate_is_what_the_split_stage_produces(task: str, le
     )
     mix = limit.entries["checks"].entries["train_test"].entries["max_test_rows_in_train"]  # type: ignore[union-attr]
     assert min(actual + 0.05, 1.0) <= mix.value <= 1.0  # type: ignore[union-attr]
+
+
+@given(
+    spread=st.floats(min_value=0.01, max_value=100.0),
+    gap=st.floats(min_value=0.001, max_value=10.0),
+    share=st.floats(min_value=0.01, max_value=1.0),
+)
+def test_a_slice_of_the_minimum_size_can_show_the_allowed_gap_beyond_noise(
+    spread: float, gap: float, share: float
+) -> None:
+    # given a metric's spread, the allowed gap and the share of rows its standard error counts
+    rows = min_slice_size(spread, gap, share)
+    # then at that size two slices' difference has a 95 % noise band within the gap (or the floor applies)
+    noise = 1.96 * math.sqrt(2) * spread / math.sqrt(rows * share)
+    assert noise <= gap * (1 + 1e-9) or rows == 30
+    # and one row fewer would not be enough, unless the floor decided
+    if rows > 30:
+        assert 1.96 * math.sqrt(2) * spread / math.sqrt((rows - 1) * share) > gap * (1 - 1e-9)

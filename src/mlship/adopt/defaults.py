@@ -241,6 +241,16 @@ def checks(data: Profile, test_size: float) -> Section:
     )
 
 
+def min_slice_size(spread: float, gap: float, share: float = 1.0, floor: int = 30) -> int:
+    """The fewest test rows a slice needs before a gap of ``gap`` between two such slices exceeds sampling
+    noise at 95 %: each slice's metric has a standard error of at most ``spread / sqrt(rows * share)``
+    (``share``: the part of its rows the standard error counts, e.g. the rarer label for an AUC), so the
+    difference of two has at most ``sqrt(2)`` times that, and ``1.96`` of it must stay below ``gap``."""
+    if gap <= 0:
+        return floor
+    return max(floor, math.ceil(2 * (1.96 * spread / gap) ** 2 / share))
+
+
 def gates(data: Profile, test_size: float) -> Section:
     """``gates``: floors, ceilings and regression limits keyed by the task's metrics (src/mlship/tasks.py)."""
     schema = data.schema
@@ -263,6 +273,8 @@ def gates(data: Profile, test_size: float) -> Section:
             "log_loss": Setting(0.02, "generic"),
         }
         gap_metric, gap = "roc_auc", Setting(0.10, "generic: review for each attribute")
+        # An AUC's standard error is at most 0.5/sqrt(rows of the rarer label) (Hanley-McNeil, bounded).
+        spread, share = 0.5, min(positive, 1 - positive)
     elif task == "multiclass":
         floors = {"roc_auc_ovr": Setting(0.70, "generic: clearly better than chance (0.5)")}
         ceilings = {
@@ -276,6 +288,7 @@ def gates(data: Profile, test_size: float) -> Section:
             "log_loss": Setting(0.05, "generic"),
         }
         gap_metric, gap = "accuracy", Setting(0.10, "generic: review for each attribute")
+        spread, share = 0.5, 1.0  # a share's standard error is at most 0.5/sqrt(rows)
     else:
         std = data.target_std
         floors = {"r2": Setting(0.10, "generic: better than predicting the mean (0.0)")}
@@ -287,6 +300,8 @@ def gates(data: Profile, test_size: float) -> Section:
         regression = {"r2": Setting(0.02, "generic")}
         gap_metric = "mae"
         gap = Setting(ceil_significant(0.2 * std), "a fifth of the target's standard deviation")
+        spread, share = std, 1.0  # a mean absolute error's standard error is at most std/sqrt(rows)
+    smallest = min_slice_size(spread, float(gap.value), share)
     test_rows = split_sizes(data.rows, test_size)[1]
     noise = ceil_to(0.5 / math.sqrt(test_rows), 2)
     return Section(
@@ -297,7 +312,11 @@ def gates(data: Profile, test_size: float) -> Section:
             "slice_gap": Section(
                 {
                     "metric": Setting(gap_metric),
-                    "min_slice_size": Setting(30, "smaller slices are listed in the report but not judged"),
+                    "min_slice_size": Setting(
+                        smallest,
+                        f"smaller slices are listed, not judged: below {smallest:,} test rows two slices "
+                        "can differ by the allowed gap from sampling noise alone (95 %)",
+                    ),
                     "max_gap": Section(dict.fromkeys(schema.sensitive, gap), exact=True),
                 }
             ),
