@@ -120,7 +120,7 @@ DATASETS = {
         frozenset({"categorical", "integer", "float"}),
         nullable=False,
         misses=(
-            ("check:model_evaluation [Train Test Performance]", "the rare class (~30 test rows): its precision"),
+            ("check:model_evaluation [Train Test Performance]", "a rare class (~30 test rows): precision"),
             ("check:model_evaluation [Simple Model Comparison]", "the rare class: under 10 % gain on its F1"),
         ),
     ),
@@ -133,7 +133,7 @@ DATASETS = {
         frozenset({"categorical", "integer"}),
         nullable=False,
         misses=(
-            ("simple_model [r2]", "the target is log-linear in its features: the linear model fits it better"),
+            ("simple_model [r2]", "a log-linear target: the linear model fits it better"),
             ("check:model_evaluation [Simple Model Comparison]", "heavy-tailed noise: under 10 % RMSE gain"),
         ),
     ),
