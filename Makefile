@@ -102,7 +102,12 @@ bento: repro requirements/serving.txt ## save the model and build the bento, ver
 
 .PHONY: serve
 serve: bento ## serve the bento on 127.0.0.1:$(PORT) (POST /predict, POST /metadata, GET /readyz)
-	bentoml serve "$$(mlship config --get service.name):$(BENTO_VERSION)" --host 127.0.0.1 --port $(PORT)
+	MLSHIP_CAPTURE_DIR="$${MLSHIP_CAPTURE_DIR:-.deploy/local/capture}" bentoml serve "$$(mlship config --get service.name):$(BENTO_VERSION)" --host 127.0.0.1 --port $(PORT)
+
+# --- the production loop (docs/monitoring.md) ---------------------------------------------------------------
+.PHONY: monitor
+monitor: $(STAMP) ## judge what ENV served (or FROM=DIR): reports/monitor.{md,json}; exit 1 on any alert
+	mlship monitor $(if $(FROM),--from "$(FROM)",--env "$(or $(ENV),production)") $(if $(SINCE),--since "$(SINCE)") $(if $(LABELS),--labels "$(LABELS)")
 
 # --- shipping: image, registry, environments (docs/runbook.md) ---------------------------------------------
 REGISTRY_PORT ?= 5000

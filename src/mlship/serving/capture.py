@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import bentoml
 from bentoml._internal.monitoring.base import MonitorBase  # the documented base of custom monitors
 from pydantic import ValidationError
 
@@ -48,11 +49,14 @@ DIRECTORY_ENV = "MLSHIP_CAPTURE_DIR"
 SEGMENTS = 8  # the size cap is split over this many files, so rotation frees an eighth at a time
 logger = logging.getLogger(__name__)
 
-_META: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("mlship_capture_meta", default=None)
+_META: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "mlship_capture_meta", default=None
+)
 
 
 def request_id(supplied: str | None) -> str:
-    """The client's request id when it is a plain token (letters, digits, ``._:@/-``, ≤ 128), else a new one."""
+    """The client's request id when it is a plain token (letters, digits, ``._:@/-``, at most 128), else a
+    new one."""
     if supplied and _CLIENT_REQUEST_ID.match(supplied):
         return supplied
     return uuid.uuid4().hex
@@ -101,13 +105,15 @@ def refused_fields(error: ValidationError) -> list[str]:
     return sorted(fields)
 
 
-# --- the writer thread ---------------------------------------------------------------------------------------
+# --- the writer thread ---
 
 
 class CaptureWriter:
     """Appends JSON lines to ``directory`` from a background thread; the caller never touches the disk."""
 
-    def __init__(self, directory: Path, max_bytes: int, retention_days: float, name: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, max_bytes: int, retention_days: float, name: str | None = None
+    ) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.segment_bytes = max(1, max_bytes // SEGMENTS)
@@ -154,7 +160,11 @@ class CaptureWriter:
                     day = today
                 handle.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in batch))
                 handle.flush()
-            except (OSError, TypeError, ValueError) as error:  # a full or read-only disk must not stop serving
+            except (
+                OSError,
+                TypeError,
+                ValueError,
+            ) as error:  # a full or read-only disk must not stop serving
                 logger.warning("capture write failed (%s); records dropped", error)
                 handle = None
             finally:
@@ -167,7 +177,7 @@ class CaptureWriter:
     def _open(self) -> Any:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         with contextlib.suppress(OSError):
-            os.chmod(self.directory, 0o700)
+            self.directory.chmod(0o700)
         descriptor = os.open(self.active, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(descriptor, 0o600)
         return os.fdopen(descriptor, "a", encoding="utf-8")
@@ -202,7 +212,7 @@ def prune(directory: Path, max_bytes: int, retention_s: float, now: float) -> li
     return deleted
 
 
-# --- the BentoML monitor -------------------------------------------------------------------------------------
+# --- the BentoML monitor ---
 
 
 class CaptureMonitor(MonitorBase[Any]):
@@ -214,7 +224,9 @@ class CaptureMonitor(MonitorBase[Any]):
 
     PRESERVED_COLUMNS = ("timestamp", "request_id")
 
-    def __init__(self, name: str, log_path: str, max_bytes: int, retention_days: float, **options: Any) -> None:
+    def __init__(
+        self, name: str, log_path: str, max_bytes: int, retention_days: float, **options: Any
+    ) -> None:
         super().__init__(name, **options)
         self.writer = CaptureWriter(Path(log_path) / name / "data", max_bytes, retention_days)
 
@@ -225,10 +237,16 @@ class CaptureMonitor(MonitorBase[Any]):
         meta = _META.get() or {}
         columns = list(datas)
         rows = zip(*(datas[c] for c in columns), strict=True)
-        records = [{**meta, **dict(zip(columns, row, strict=True))} for row in rows]
+        records = [
+            {**meta, "record": i, **dict(zip(columns, row, strict=True))} for i, row in enumerate(rows)
+        ]
         for column in datas.values():
             column.clear()
         self.writer.submit(records)
+
+
+#: How ``bentoml.monitor`` names a custom monitor class (BentoML's ``monitoring.type`` takes the same form).
+MONITOR_CLASS = f"{__name__}.CaptureMonitor"
 
 
 def annotate(**meta: Any) -> None:
@@ -252,16 +270,18 @@ class Capture:
     retention_days: float
 
     def options(self) -> dict[str, Any]:
-        return {"log_path": str(self.directory), "max_bytes": self.max_bytes, "retention_days": self.retention_days}
+        return {
+            "log_path": str(self.directory),
+            "max_bytes": self.max_bytes,
+            "retention_days": self.retention_days,
+        }
 
     def answered(self, records: list[Any], outputs: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         """Capture one answered request (sampled): features, outputs and metadata per record."""
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:  # noqa: S311 (sampling, not security)
             return
-        import bentoml
-
         annotate(**meta, timestamp=utc_now(), sample_rate=self.sample_rate)
-        with bentoml.monitor(self.name, monitor_class=CaptureMonitor, monitor_options=self.options()) as mon:
+        with bentoml.monitor(self.name, monitor_class=MONITOR_CLASS, monitor_options=self.options()) as mon:
             for name in self.features:
                 values = [getattr(record, name) for record in records]
                 if name in self.pii:
