@@ -53,17 +53,17 @@ def _cache(clone: Clone, relative: Path) -> None:
 @pytest.fixture(scope="module")
 def staging(
     clone: Clone, split_frames: tuple[pd.DataFrame, pd.DataFrame], params: Params
-) -> Iterator[tuple[Clone, str]]:
+) -> Iterator[tuple[Clone, str, str]]:
     """Staging serving this commit's image, its training data and model in the clone's DVC cache."""
     write_processed(split_frames[0], clone.path / params.paths.train)
     _cache(clone, params.paths.train)
     _cache(clone, params.paths.model)
     clone.commit("the served version's training outputs, as dvc repro records them")
-    clone.build_image()
+    sha = clone.build_image()
     clone.mlship("deploy", "push")
     clone.make("deploy-staging")
     url = json.loads(clone.mlship("deploy", "status", "--json").stdout)
-    yield clone, next(row["url"] for row in url if row["environment"] == "staging")
+    yield clone, next(row["url"] for row in url if row["environment"] == "staging"), sha
 
 
 def _send(url: str, records: list[dict[str, Any]], prefix: str) -> list[str]:
@@ -136,14 +136,14 @@ def _swap_pair(frame: pd.DataFrame, schema: Schema) -> tuple[str, str, pd.DataFr
 
 
 def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
-    staging: tuple[Clone, str],
+    staging: tuple[Clone, str, str],
     split_frames: tuple[pd.DataFrame, pd.DataFrame],
     schema: Schema,
     params: Params,
     production_model: Pipeline,
     tmp_path: Path,
 ) -> None:
-    clone, url = staging
+    clone, url, sha = staging
     test = split_frames[1].reset_index(drop=True)
 
     # given: the held-out test split replayed against staging
@@ -170,7 +170,7 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     assert code == 0, report["alerts"]
     assert report["healthy"] and report["judged"] and report["records"] == len(test)
     assert report["skew"]["judged"] and report["skew"]["mismatched"] == 0
-    assert report["model"]["git_sha"] == clone.head()
+    assert report["model"]["git_sha"] == sha
     # and: live metrics equal the offline metrics of the same rows
     features, encoded = split_xy(test, schema)
     offline = task_metrics(
