@@ -63,7 +63,7 @@ def staging(
     clone.mlship("deploy", "push")
     clone.make("deploy-staging")
     url = json.loads(clone.mlship("deploy", "status", "--json").stdout)
-    yield clone, next(row["url"] for row in url if row["environment"] == "staging"), sha
+    return clone, next(row["url"] for row in url if row["environment"] == "staging"), sha
 
 
 def _send(url: str, records: list[dict[str, Any]], prefix: str) -> list[str]:
@@ -168,8 +168,11 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     )
     # then: healthy, every record captured, outputs equal the committed pipeline's bit for bit
     assert code == 0, report["alerts"]
-    assert report["healthy"] and report["judged"] and report["records"] == len(test)
-    assert report["skew"]["judged"] and report["skew"]["mismatched"] == 0
+    assert report["healthy"]
+    assert report["judged"]
+    assert report["records"] == len(test)
+    assert report["skew"]["judged"]
+    assert report["skew"]["mismatched"] == 0
     assert report["model"]["git_sha"] == sha
     # and: live metrics equal the offline metrics of the same rows
     features, encoded = split_xy(test, schema)
@@ -180,7 +183,8 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
         k: float(v) for k, v in offline.items() if k in metric_names(schema.task)
     }
     markdown = (tmp_path / "healthy.md").read_text(encoding="utf-8")
-    assert markdown.startswith("**HEALTHY**") and "xychart-beta" in markdown
+    assert markdown.startswith("**HEALTHY**")
+    assert "xychart-beta" in markdown
     assert (tmp_path / "healthy" / "drift.html").is_file()
 
     # given: a numeric feature moved and a category's share flooded
@@ -220,4 +224,6 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     # then: a skew alert naming the output field
     assert code == 1
     skew = [alert for alert in report["alerts"] if alert["kind"] == "skew"]
-    assert skew and skew[0]["fields"] and all(f.startswith("prediction.") for f in skew[0]["fields"])
+    assert skew
+    assert skew[0]["fields"]
+    assert all(f.startswith("prediction.") for f in skew[0]["fields"])
