@@ -1,5 +1,5 @@
-"""The service's capture: personal columns never reach disk, files are owner-only, rotation keeps the size cap,
-retention deletes old files, request ids and refused fields are what the client can rely on."""
+"""The service's capture: personal columns never reach disk, files are owner-only, rotation keeps the
+size cap, retention deletes old files, request ids and refused fields are what the client can rely on."""
 
 from __future__ import annotations
 

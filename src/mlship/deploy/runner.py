@@ -72,6 +72,7 @@ def start(
     repository: str,
     digest: str,
     container_port: int,
+    *,
     capture: tuple[Path, Path] | None = None,
 ) -> Container:
     """Start the image beside whatever runs (pulled from the registry by digest) on a free loopback port.

@@ -10,8 +10,6 @@ from pathlib import Path
 from mlship.config import Params
 from mlship.data.schema import Schema
 from mlship.monitor.captures import MonitorError, parse_since, read_captures
-from mlship.monitor.judge import judge
-from mlship.monitor.render import render, verdict_line
 
 
 def capture_location(params: Params, environment: str) -> Path:
@@ -50,6 +48,10 @@ def run(
     start = parse_since(since, moment) if since else None
     retention = moment - dt.timedelta(days=params.monitoring.retention_days)
     captured = read_captures(location, max(start, retention) if start else retention)
+    # Judging needs scikit-learn, Deepchecks and DVC: imported once the arguments and captures are known good.
+    from mlship.monitor.judge import judge
+    from mlship.monitor.render import render, verdict_line
+
     html = out.with_suffix("") / "drift.html"
     report = judge(
         captured,
