@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,56 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     assert skew
     assert skew[0]["fields"]
     assert all(f.startswith("prediction.") for f in skew[0]["fields"])
+
+
+def test_a_switch_and_a_rollback_lose_no_captured_record(
+    staging: tuple[Clone, str, str],
+    split_frames: tuple[pd.DataFrame, pd.DataFrame],
+    schema: Schema,
+    params: Params,
+) -> None:
+    clone, url, first = staging
+    records = request_records(split_frames[1].head(40), schema)
+    answered: list[str] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        # a client sending one request after another through the environment's stable port
+        n = 0
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                rid = f"rollback-{n}"
+                n += 1
+                try:
+                    answer = client.post(
+                        f"{url}/predict", json={"records": records}, headers={"x-request-id": rid}
+                    )
+                except httpx.HTTPError:
+                    continue
+                if answer.status_code == 200:
+                    answered.append(rid)
+
+    # given: a second commit's image deployed to staging, then staging rolled back, under steady traffic
+    (clone.path / "README.md").write_text("a second version\n", encoding="utf-8")
+    second = clone.commit("a second version")
+    clone.build_image()
+    clone.mlship("deploy", "push")
+    sender = threading.Thread(target=traffic)
+    sender.start()
+    try:
+        clone.mlship("deploy", "staging")
+        clone.mlship("deploy", "rollback", "staging")
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        sender.join()
+    time.sleep(0.5)
+    # then: every answered request's records are on the host, from both containers
+    capture = clone.path / params.deploy.runtime_dir / "staging" / "capture"
+    lines = [json.loads(line) for path in capture.rglob("*.log*") for line in path.read_text().splitlines()]
+    captured = Counter(
+        line["request_id"] for line in lines if str(line.get("request_id", "")).startswith("rollback-")
+    )
+    assert answered
+    assert all(captured[rid] == len(records) for rid in answered), "an answered request's records are missing"
+    assert {line["git_sha"] for line in lines if line.get("request_id") in set(answered)} == {first, second}
