@@ -16,6 +16,7 @@ dropped).
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import contextvars
@@ -124,6 +125,7 @@ class CaptureWriter:
         self.idle = threading.Condition()
         self.thread = threading.Thread(target=self._run, name="mlship-capture", daemon=True)
         self.thread.start()
+        atexit.register(self.close)  # a stopping worker writes what it answered before it exits
 
     @property
     def active(self) -> Path:
@@ -140,8 +142,9 @@ class CaptureWriter:
             return self.idle.wait_for(lambda: self.pending == 0, timeout)
 
     def close(self) -> None:
-        self.queue.put(None)
-        self.thread.join(timeout=10)
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join(timeout=10)
 
     def _run(self) -> None:
         handle = None
