@@ -180,10 +180,10 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     assert report["performance"]["live"] == {
         k: float(v) for k, v in offline.items() if k in metric_names(schema.task)
     }
-    markdown = (tmp_path / "healthy.md").read_text(encoding="utf-8")
+    markdown = (clone.path / "reports/monitor.md").read_text(encoding="utf-8")
     assert markdown.startswith("**HEALTHY**")
     assert "xychart-beta" in markdown
-    assert (tmp_path / "healthy" / "drift.html").is_file()
+    assert (clone.path / "reports/monitor/drift.html").is_file()
 
     # given: a numeric feature moved and a category's share flooded
     shifted, numeric, category = _shift(test.head(2000), schema)
