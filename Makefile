@@ -116,7 +116,12 @@ bento: repro requirements/serving.txt ## save the model and build the bento, ver
 
 .PHONY: serve
 serve: bento ## serve the bento on 127.0.0.1:$(PORT) (POST /predict, POST /metadata, GET /readyz)
-	bentoml serve "$$(mlship config --get service.name):$(BENTO_VERSION)" --host 127.0.0.1 --port $(PORT)
+	MLSHIP_CAPTURE_DIR="$${MLSHIP_CAPTURE_DIR:-.deploy/local/capture}" bentoml serve "$$(mlship config --get service.name):$(BENTO_VERSION)" --host 127.0.0.1 --port $(PORT)
+
+# --- the production loop (docs/monitoring.md) ---------------------------------------------------------------
+.PHONY: monitor
+monitor: $(STAMP) ## judge what ENV served (or FROM=DIR): reports/monitor.{md,json}; exit 1 on any alert
+	mlship monitor $(if $(FROM),--from "$(FROM)",--env "$(or $(ENV),production)") $(if $(SINCE),--since "$(SINCE)") $(if $(LABELS),--labels "$(LABELS)")
 
 # --- shipping: image, registry, environments (docs/runbook.md) ---------------------------------------------
 REGISTRY_PORT ?= 5000
@@ -183,11 +188,6 @@ publish-state: ## CI: push the deploy's state commits and tags to main ($$GITHUB
 # Values arrive as environment variables (the workflows pass event data through `env:` only) and reach the
 # commands as quoted shell words. The GitHub targets need GITHUB_TOKEN and GITHUB_REPOSITORY (GITHUB_API_URL
 # for GitHub Enterprise); a GitHub Actions job has the last two already.
-.PHONY: monitor
-monitor: $(STAMP) ## judge ENV's captured traffic (default production; FROM=PATH|URL instead): reports/monitor.*
-	@if [[ -n "$${FROM:-}" ]]; then set -x; mlship monitor --from "$$FROM"; \
-	else set -x; mlship monitor --env "$${ENV:-production}"; fi
-
 .PHONY: monitor-issue
 monitor-issue: $(STAMP) ## CI: open, comment on or close ENV's one monitor issue from reports/monitor.json
 	mlship github monitor-issue $${ENV:+--env "$$ENV"}

@@ -31,6 +31,8 @@ def pytest_configure() -> None:
     """A private BentoML home for the whole run (set before BentoML reads it): tests never touch ~/bentoml."""
     os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="mlship-bentoml-")
     os.environ["MLSHIP_PARAMS"] = str(REPO_ROOT / "params.yaml")
+    # The service's capture of in-process and `bentoml serve` tests goes to a private directory too.
+    os.environ["MLSHIP_CAPTURE_DIR"] = tempfile.mkdtemp(prefix="mlship-capture-")
 
 
 telemetry.disable()

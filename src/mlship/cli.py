@@ -221,6 +221,25 @@ def _deploy(args: argparse.Namespace, params: Params) -> int:
     return deploy_cli.run(args, params)
 
 
+def _monitor(args: argparse.Namespace, params: Params) -> int:
+    from mlship.monitor.captures import MonitorError
+    from mlship.monitor.command import run
+
+    try:
+        return run(
+            params,
+            _schema(params),
+            environment=args.env,
+            source=args.source,
+            since=args.since,
+            labels=args.labels,
+            out=args.out,
+        )
+    except MonitorError as error:
+        print(f"mlship monitor: error: {error}", file=sys.stderr)
+        return 2
+
+
 COMMANDS: dict[str, tuple[str, Handler]] = {
     "init": (
         "adopt a data file: draft schema.yaml, point params.yaml at it, reset dataset-specific settings",
@@ -242,6 +261,7 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
         _refresh_data,
     ),
     "github": ("the production loop on GitHub: monitor issue, retrain dispatch, retrain PR", _github),
+    "monitor": ("judge what an environment served: drift, skew, quality, live metrics, staleness", _monitor),
     "report": ("write the PR report (Markdown + PNG charts): the workspace vs the merge base", _report),
     "repro-check": ("after `dvc repro`: fail if dvc.lock, metrics or plots differ from HEAD", _repro_check),
 }
@@ -318,6 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
                 "--embed-images",
                 action="store_true",
                 help="embed the PNGs (for `cml comment --publish`; or env MLSHIP_REPORT_IMAGES=true)",
+            )
+        if name == "monitor":
+            where = sub.add_mutually_exclusive_group(required=True)
+            where.add_argument("--env", metavar="ENV", help="a local environment (its .deploy/ENV/capture)")
+            where.add_argument("--from", dest="source", type=Path, metavar="PATH", help="a capture directory")
+            sub.add_argument("--since", metavar="WHEN", help="only records since: 7d, 12h, 30m or ISO 8601")
+            sub.add_argument("--labels", type=Path, metavar="FILE", help="CSV: request_id, [record,] label")
+            sub.add_argument(
+                "--out", type=Path, default=Path("reports/monitor.md"), help="default: reports/monitor.md"
             )
     return parser
 

@@ -323,6 +323,54 @@ class DeployConfig(_Frozen):
         return value
 
 
+class MonitoringConfig(_Frozen):
+    """What the service captures (src/mlship/serving/capture.py) and how `mlship monitor` judges it."""
+
+    enabled: bool = Field(default=True, description="capture every answered /predict record")
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0, description="share of answered requests captured")
+    directory: Path = Field(
+        default=Path("/var/lib/mlship/capture"),
+        description="where the service writes captures (inside the container; $MLSHIP_CAPTURE_DIR overrides)",
+    )
+    max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=64 * 1024, description="size cap per worker; oldest files rotated away"
+    )
+    retention_days: float = Field(
+        default=30.0, gt=0.0, description="captured records older than this are deleted"
+    )
+    pii: Literal["drop", "hash"] = Field(
+        default="drop",
+        description="schema columns marked `pii: true`: dropped, or a keyed hash ($MLSHIP_PII_KEY)",
+    )
+    min_records: int = Field(default=200, ge=1, description="fewer captured records: NOT JUDGED")
+    max_numeric_drift: float = Field(
+        default=0.10, ge=0.0, le=1.0, description="Kolmogorov-Smirnov per numeric feature"
+    )
+    max_categorical_drift: float = Field(
+        default=0.10, ge=0.0, le=1.0, description="Cramer's V per categorical feature"
+    )
+    max_prediction_drift: float = Field(
+        default=0.10, ge=0.0, le=1.0, description="served outputs vs the reference's"
+    )
+    max_multivariate_drift: float = Field(
+        default=0.25, ge=0.0, le=1.0, description="domain classifier drift score"
+    )
+    retrain_on: float = Field(
+        default=0.20, ge=0.0, le=1.0, description="a feature drift score at or past this asks for retraining"
+    )
+    drift_samples: int = Field(default=10_000, ge=100, description="rows per side the drift checks sample")
+    skew_samples: int = Field(default=2_000, ge=1, description="captured records re-scored offline")
+    max_refusal_rate: float = Field(default=0.05, ge=0.0, le=1.0, description="refused / all requests")
+    max_missing_ratio: float = Field(default=0.10, ge=0.0, le=1.0, description="per feature, served traffic")
+    max_metric_gap: float = Field(
+        default=0.05, ge=0.0, description="live metric worse than the test metric by more"
+    )
+    max_model_age_days: float = Field(
+        default=180.0, gt=0.0, description="age of the served model's training commit"
+    )
+    windows: int = Field(default=6, ge=1, le=50, description="time windows of the drift chart per feature")
+
+
 class Params(_Frozen):
     """The whole of ``params.yaml``."""
 
@@ -335,6 +383,7 @@ class Params(_Frozen):
     gates: GatesConfig
     service: ServiceConfig
     deploy: DeployConfig = Field(default_factory=DeployConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
 
 class ConfigError(declared.DeclarationError):

@@ -17,6 +17,7 @@ settled before BentoML sets up OpenTelemetry). ``MLSHIP_PARAMS`` points elsewher
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from threadpoolctl import threadpool_limits
 from mlship import telemetry
 from mlship.config import load_params
 from mlship.data.schema import load_schema
+from mlship.serving import capture
 from mlship.serving.contract import (
     BinaryPrediction,
     ModelMetadata,
@@ -38,7 +40,7 @@ from mlship.serving.contract import (
     response_type,
     schema_description,
 )
-from mlship.serving.logs import quiet_client_errors
+from mlship.serving.logs import BENTOML_HTTP_LOGGER, quiet_client_errors
 from mlship.serving.predictor import compile_predictor
 from mlship.serving.runtime import HeapFreezer, configure_tracing
 from mlship.serving.store import MODEL_FILE
@@ -85,7 +87,11 @@ class ModelService:
     def __init__(self) -> None:
         # Each worker is one process on one core: more BLAS/OpenMP threads only contend.
         threadpool_limits(limits=SERVICE.threads_per_worker)
-        # A refused request is one WARNING line naming the fields, not an ERROR with a traceback.
+        # What is served is captured (params.yaml `monitoring`); refused requests are counted by field first,
+        # then their log record becomes one WARNING line naming the fields, not an ERROR with a traceback.
+        self.capture = capture.from_config(SERVICE.name, PARAMS.monitoring, SCHEMA)
+        if self.capture is not None:
+            capture.count_refusals(self.capture, BENTOML_HTTP_LOGGER)
         quiet_client_errors()
         # On an instance, BentoML resolves the BentoModel reference to the stored model.
         stored: Any = self.model_ref
@@ -110,9 +116,13 @@ class ModelService:
         self.heap = HeapFreezer()
 
     @bentoml.api
-    def predict(self, records: Records) -> Response:
-        """Score each record; the answer keeps the request order."""
+    def predict(self, records: Records, ctx: bentoml.Context) -> Response:
+        """Score each record; the answer keeps the request order. The request id (the client's
+        ``x-request-id`` or a new one) comes back in the ``x-request-id`` header and names the capture."""
+        started = time.perf_counter()
         self.heap.request()
+        request_id = capture.request_id(ctx.request.headers.get(capture.REQUEST_ID_HEADER))
+        ctx.response.headers[capture.REQUEST_ID_HEADER] = request_id
         output = self.predictor.predict(records)
         predictions: list[BaseModel]
         if TASK == "binary":
@@ -132,6 +142,14 @@ class ModelService:
             ]
         else:
             predictions = [RegressionPrediction(value=float(value)) for value in output]
+        if self.capture is not None:
+            meta = {
+                "request_id": request_id,
+                "model_version": self.version,
+                "git_sha": self.metadata_response.git_sha,
+                "latency_ms": (time.perf_counter() - started) * 1000.0,
+            }
+            self.capture.answered(records, [p.model_dump() for p in predictions], meta)
         return Response(model_version=self.version, threshold=THRESHOLD, predictions=predictions)
 
     @bentoml.api

@@ -49,6 +49,7 @@ class NumericColumn(_Frozen):
     maximum: float | None = Field(default=None, alias="max", description="inclusive upper bound")
     nullable: bool = False
     description: str = ""
+    pii: bool = Field(default=False, description="personal data: never written raw by the service's capture")
 
     @model_validator(mode="after")
     def _bounds(self) -> NumericColumn:
@@ -79,6 +80,7 @@ class CategoricalColumn(_Frozen):
     categories: tuple[str, ...] = Field(min_length=1)
     nullable: bool = False
     description: str = ""
+    pii: bool = Field(default=False, description="personal data: never written raw by the service's capture")
 
     @model_validator(mode="after")
     def _unique(self) -> CategoricalColumn:
@@ -183,6 +185,11 @@ class Schema(_Frozen):
     @property
     def feature_names(self) -> list[str]:
         return [column.name for column in self.features]
+
+    @property
+    def pii_names(self) -> list[str]:
+        """Columns marked personal (``pii: true``): the capture drops or hashes them."""
+        return [c.name for c in self.features if c.pii]
 
     @property
     def numeric_names(self) -> list[str]:

@@ -192,7 +192,12 @@ class Deployer:
         front.ensure()
         old = self._live(environment)
         new = runner.start(
-            self.runtime_dir, environment, self.repository, digest, self.params.deploy.container_port
+            self.runtime_dir,
+            environment,
+            self.repository,
+            digest,
+            self.params.deploy.container_port,
+            capture=(self.runtime_dir / environment / "capture", self.params.monitoring.directory),
         )
         _say(f"{environment}: started {new.name} on 127.0.0.1:{new.port}; checking it")
         timeout = self.params.deploy.ready_timeout_s

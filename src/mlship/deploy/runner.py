@@ -66,11 +66,28 @@ def pull(repository: str, digest: str) -> str:
     return image
 
 
-def start(scope: Path, environment: str, repository: str, digest: str, container_port: int) -> Container:
-    """Start the image beside whatever runs (pulled from the registry by digest) on a free loopback port."""
+def start(
+    scope: Path,
+    environment: str,
+    repository: str,
+    digest: str,
+    container_port: int,
+    *,
+    capture: tuple[Path, Path] | None = None,
+) -> Container:
+    """Start the image beside whatever runs (pulled from the registry by digest) on a free loopback port.
+
+    ``capture`` is (host directory, directory in the container): the service's capture is written to the
+    host, so it outlives a container switch or a rollback. ``:U`` hands the host directory to the image's
+    non-root user (kept 0700: its files are readable by that user and root only)."""
     image = pull(repository, digest)
     port = free_port()
     name = f"mlship-{environment}-{digest[7:19]}-{port}"
+    volume: list[str] = []
+    if capture is not None:
+        host, inside = capture
+        host.mkdir(parents=True, exist_ok=True, mode=0o700)
+        volume = ["--volume", f"{host.resolve()}:{inside.as_posix()}:U"]
     _podman(
         "run",
         "--detach",
@@ -84,6 +101,7 @@ def start(scope: Path, environment: str, repository: str, digest: str, container
         f"{SCOPE}={scope.resolve()}",
         "--publish",
         f"127.0.0.1:{port}:{container_port}",
+        *volume,
         image,
     )
     return Container(name=name, digest=digest, port=port)

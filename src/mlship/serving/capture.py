@@ -1,0 +1,367 @@
+"""Capture: every answered record, written off the serving path through BentoML's monitoring API.
+
+Each answered ``/predict`` request becomes one JSON line per record in BentoML's default monitor layout
+(``<directory>/<service name>/data/data.<writer>.log``, the files log forwarders such as Fluent Bit tail):
+the validated input features, the answer (``prediction`` fields), the model version and git sha, the request
+id (also returned in the ``x-request-id`` header), a UTC timestamp and the request's latency. Refused
+requests are one line each naming the refused fields, never their values.
+
+The request thread only appends the records to an in-memory queue; one writer thread per process formats and
+writes them, rotates the file by size and by day, deletes rotated files past the size cap (oldest first) or
+older than ``retention_days``. Files are created readable by their owner only (0600, directories 0700).
+Columns the schema marks ``pii: true`` never reach the queue raw: dropped, or replaced by a keyed hash
+(HMAC-SHA256 with the key in ``$MLSHIP_PII_KEY`` or the file ``$MLSHIP_PII_KEY_FILE``; without a key they are
+dropped).
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import contextvars
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import queue
+import random
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bentoml
+from bentoml._internal.monitoring.base import MonitorBase  # the documented base of custom monitors
+from pydantic import ValidationError
+
+REQUEST_ID_HEADER = "x-request-id"
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
+PII_KEY_ENV = "MLSHIP_PII_KEY"
+PII_KEY_FILE_ENV = "MLSHIP_PII_KEY_FILE"
+DIRECTORY_ENV = "MLSHIP_CAPTURE_DIR"
+SEGMENTS = 8  # the size cap is split over this many files, so rotation frees an eighth at a time
+logger = logging.getLogger(__name__)
+
+_META: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "mlship_capture_meta", default=None
+)
+
+
+def request_id(supplied: str | None) -> str:
+    """The client's request id when it is a plain token (letters, digits, ``._:@/-``, at most 128), else a
+    new one."""
+    if supplied and _CLIENT_REQUEST_ID.match(supplied):
+        return supplied
+    return uuid.uuid4().hex
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def pii_key(environ: Mapping[str, str]) -> bytes | None:
+    """The keyed hash's secret: ``$MLSHIP_PII_KEY``, or the content of the file ``$MLSHIP_PII_KEY_FILE``."""
+    if environ.get(PII_KEY_ENV):
+        return environ[PII_KEY_ENV].encode()
+    path = environ.get(PII_KEY_FILE_ENV)
+    if path:
+        with contextlib.suppress(OSError):
+            key = Path(path).read_bytes().strip()
+            return key or None
+    return None
+
+
+def pii_hash(value: Any, key: bytes) -> str | None:
+    """A keyed hash of ``value`` (``None`` stays ``None``): equal values stay equal, the value is not kept."""
+    if value is None:
+        return None
+    text = json.dumps(value, sort_keys=True)
+    return "hmac-sha256:" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def redact(record: Mapping[str, Any], pii: Iterable[str], mode: str, key: bytes | None) -> dict[str, Any]:
+    """``record`` with its personal columns dropped (``drop``, or ``hash`` without a key) or hashed."""
+    marked = set(pii)
+    if mode == "hash" and key is not None:
+        return {name: pii_hash(value, key) if name in marked else value for name, value in record.items()}
+    return {name: value for name, value in record.items() if name not in marked}
+
+
+def refused_fields(error: ValidationError) -> list[str]:
+    """The request fields a validation error names, without record positions (``records.3.age`` → ``age``)."""
+    fields = set()
+    for item in error.errors():
+        parts = [str(part) for part in item["loc"] if not isinstance(part, int)]
+        if parts and parts[0] == "records" and len(parts) > 1:
+            parts = parts[1:]
+        fields.add(".".join(parts) or "<body>")
+    return sorted(fields)
+
+
+# --- the writer thread ---
+
+
+class CaptureWriter:
+    """Appends JSON lines to ``directory`` from a background thread; the caller never touches the disk."""
+
+    def __init__(
+        self, directory: Path, max_bytes: int, retention_days: float, name: str | None = None
+    ) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.segment_bytes = max(1, max_bytes // SEGMENTS)
+        self.retention_s = retention_days * 86400.0
+        self.name = name or f"data.{socket.gethostname()}-{os.getpid()}"
+        self.queue: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
+        self.pending = 0
+        self.idle = threading.Condition()
+        self.thread = threading.Thread(target=self._run, name="mlship-capture", daemon=True)
+        self.thread.start()
+        atexit.register(self.close)  # a stopping worker writes what it answered before it exits
+
+    @property
+    def active(self) -> Path:
+        return self.directory / f"{self.name}.log"
+
+    def submit(self, records: list[dict[str, Any]]) -> None:
+        with self.idle:
+            self.pending += 1
+        self.queue.put(records)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted is on disk (tests, shutdown)."""
+        with self.idle:
+            return self.idle.wait_for(lambda: self.pending == 0, timeout)
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join(timeout=10)
+
+    def _run(self) -> None:
+        handle = None
+        day = ""
+        while True:
+            batch = self.queue.get()
+            if batch is None:
+                break
+            try:
+                today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+                if handle is None or day != today or handle.tell() >= self.segment_bytes:
+                    if handle is not None:
+                        handle.close()
+                        self._rotate()
+                    handle = self._open()
+                    day = today
+                handle.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in batch))
+                handle.flush()
+            except (
+                OSError,
+                TypeError,
+                ValueError,
+            ) as error:  # a full or read-only disk must not stop serving
+                logger.warning("capture write failed (%s); records dropped", error)
+                handle = None
+            finally:
+                with self.idle:
+                    self.pending -= 1
+                    self.idle.notify_all()
+        if handle is not None:
+            handle.close()
+
+    def _open(self) -> Any:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):
+            self.directory.chmod(0o700)
+        descriptor = os.open(self.active, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(descriptor, 0o600)
+        return os.fdopen(descriptor, "a", encoding="utf-8")
+
+    def _rotate(self) -> None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        with contextlib.suppress(FileNotFoundError):
+            self.active.rename(self.active.with_name(f"{self.active.name}.{stamp}"))
+        prune(self.directory, self.max_bytes, self.retention_s, time.time())
+
+
+def prune(directory: Path, max_bytes: int, retention_s: float, now: float) -> list[Path]:
+    """Delete rotated capture files older than the retention, then the oldest until all fit ``max_bytes``.
+
+    Files still being written (``*.log``) are never deleted; returns what was deleted."""
+    files = []
+    for path in directory.glob("*.log*"):
+        with contextlib.suppress(FileNotFoundError):
+            stat = path.stat()
+            files.append((stat.st_mtime, path.name, path, stat.st_size))
+    files.sort()
+    total = sum(size for *_, size in files)
+    deleted = []
+    for mtime, _, path, size in files:
+        if path.suffix == ".log":
+            continue
+        if now - mtime > retention_s or total > max_bytes:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                deleted.append(path)
+            total -= size
+    return deleted
+
+
+# --- the BentoML monitor ---
+
+
+class CaptureMonitor(MonitorBase[Any]):
+    """A ``bentoml.monitor`` class writing one JSON line per record through ``CaptureWriter``.
+
+    Options (``monitor_options``): ``log_path`` (the directory), ``max_bytes``, ``retention_days``. The
+    request's metadata (request id, version, latency, ...) is attached with ``annotate`` before the
+    ``bentoml.monitor`` block ends."""
+
+    PRESERVED_COLUMNS = ("timestamp", "request_id")
+
+    def __init__(
+        self, name: str, log_path: str, max_bytes: int, retention_days: float, **options: Any
+    ) -> None:
+        super().__init__(name, **options)
+        self.writer = CaptureWriter(Path(log_path) / name / "data", max_bytes, retention_days)
+
+    def export_schema(self, columns_schema: dict[str, dict[str, str]]) -> None:
+        """The columns are the schema's: nothing to write (the reader knows them from ``schema.yaml``)."""
+
+    def export_data(self, datas: dict[str, collections.deque[Any]]) -> None:
+        meta = _META.get() or {}
+        columns = list(datas)
+        rows = zip(*(datas[c] for c in columns), strict=True)
+        records = [
+            {**meta, "record": i, **dict(zip(columns, row, strict=True))} for i, row in enumerate(rows)
+        ]
+        for column in datas.values():
+            column.clear()
+        self.writer.submit(records)
+
+
+#: How ``bentoml.monitor`` names a custom monitor class (BentoML's ``monitoring.type`` takes the same form).
+MONITOR_CLASS = f"{__name__}.CaptureMonitor"
+
+
+def annotate(**meta: Any) -> None:
+    """Metadata every record of the current request carries (request id, model version, latency, ...)."""
+    _META.set(meta)
+
+
+@dataclass
+class Capture:
+    """What the service calls: ``answered`` per answered request, ``refused`` per refused one."""
+
+    name: str
+    directory: Path
+    features: list[str]
+    numeric: set[str]
+    pii: list[str]
+    pii_mode: str
+    key: bytes | None
+    sample_rate: float
+    max_bytes: int
+    retention_days: float
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "log_path": str(self.directory),
+            "max_bytes": self.max_bytes,
+            "retention_days": self.retention_days,
+        }
+
+    def answered(self, records: list[Any], outputs: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+        """Capture one answered request (sampled): features, outputs and metadata per record."""
+        if self.sample_rate < 1.0 and random.random() >= self.sample_rate:  # noqa: S311 (sampling, not security)
+            return
+        annotate(**meta, timestamp=utc_now(), sample_rate=self.sample_rate)
+        with bentoml.monitor(self.name, monitor_class=MONITOR_CLASS, monitor_options=self.options()) as mon:
+            for name in self.features:
+                values = [getattr(record, name) for record in records]
+                if name in self.pii:
+                    if self.pii_mode != "hash" or self.key is None:
+                        continue  # dropped: never leaves this process
+                    values = [pii_hash(value, self.key) for value in values]
+                    mon.log_batch(values, name, "feature", "categorical")
+                    continue
+                mon.log_batch(values, name, "feature", "numerical" if name in self.numeric else "categorical")
+            for field in outputs[0] if outputs else {}:
+                mon.log_batch([o[field] for o in outputs], f"prediction.{field}", "prediction", "categorical")
+        annotate()
+
+    def refused(self, fields: list[str]) -> None:
+        """Count a refused request by the fields it got wrong (never its values)."""
+        writer = _writer(self)
+        writer.submit([{"event": "refused", "timestamp": utc_now(), "fields": fields}])
+
+
+_WRITERS: dict[str, CaptureWriter] = {}
+
+
+def _writer(capture: Capture) -> CaptureWriter:
+    directory = capture.directory / capture.name / "refused"
+    key = str(directory)
+    if key not in _WRITERS:
+        _WRITERS[key] = CaptureWriter(directory, capture.max_bytes, capture.retention_days)
+    return _WRITERS[key]
+
+
+class RefusalCounter(logging.Filter):
+    """Counts a refused request's fields from BentoML's request-exception record (installed before the
+    filter that shortens that record to one line)."""
+
+    def __init__(self, capture: Capture) -> None:
+        super().__init__()
+        self.capture = capture
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ValidationError):
+            self.capture.refused(refused_fields(error))
+        return True
+
+
+def count_refusals(capture: Capture, logger_name: str) -> None:
+    """Install ``RefusalCounter`` first on BentoML's HTTP logger (idempotent)."""
+    target = logging.getLogger(logger_name)
+    if not any(isinstance(f, RefusalCounter) for f in target.filters):
+        target.filters.insert(0, RefusalCounter(capture))
+
+
+def from_config(
+    name: str, config: Any, schema: Any, environ: Mapping[str, str] = os.environ
+) -> Capture | None:
+    """The service's capture from ``params.yaml``'s ``monitoring`` and the schema; ``None`` when off or when
+    the directory cannot be created (one warning: serving goes on without capture)."""
+    if not config.enabled or config.sample_rate == 0.0:
+        return None
+    directory = Path(environ.get(DIRECTORY_ENV) or config.directory)
+    try:
+        (directory / name).mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        logger.warning("capture off: cannot create %s (%s)", directory, error)
+        return None
+    key = pii_key(environ)
+    if schema.pii_names and config.pii == "hash" and key is None:
+        logger.warning("no %s: personal columns are dropped from the capture instead of hashed", PII_KEY_ENV)
+    return Capture(
+        name=name,
+        directory=directory,
+        features=list(schema.feature_names),
+        numeric=set(schema.numeric_names),
+        pii=list(schema.pii_names),
+        pii_mode=config.pii,
+        key=key,
+        sample_rate=config.sample_rate,
+        max_bytes=config.max_bytes,
+        retention_days=config.retention_days,
+    )
