@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from mlship import telemetry
 from mlship.config import load_params
@@ -56,7 +57,11 @@ def main() -> None:
         directory = Path(folder) / "svc" / "data"
         directory.mkdir(parents=True)
         with (directory / "data.bench.log").open("w", encoding="utf-8") as handle:
-            records = rows[schema.feature_names].astype(object).where(rows.notna(), None).to_dict("records")
+            features = rows[schema.feature_names].astype(object)
+            records = [
+                {key: (None if pd.isna(value) else value) for key, value in row.items()}
+                for row in features.to_dict("records")
+            ]
             for i, record in enumerate(records):
                 moment = start + dt.timedelta(seconds=i * 6 * 3600 / args.records)
                 line = {
@@ -78,8 +83,8 @@ def main() -> None:
                     line["prediction.value"] = float(output[i])
                 handle.write(json.dumps(line) + "\n")
         reference = Reference(sha, train_frame, model, {}, dt.datetime.now(dt.UTC))
-        judging.load_reference = lambda *_: reference  # type: ignore[assignment]
-        judging.known_commit = lambda *_: True  # type: ignore[assignment]
+        judging.load_reference = lambda *_: reference  # type: ignore[attr-defined]
+        judging.known_commit = lambda *_: True  # type: ignore[attr-defined]
         began = time.perf_counter()
         captured = read_captures(Path(folder))
         read_s = time.perf_counter() - began
