@@ -106,7 +106,7 @@ DATASETS = {
         nullable=False,
         misses=(
             ("floor [roc_auc]", "a weak signal: ROC AUC ~0.68 under the generic floor of 0.70"),
-            ("check:model_evaluation [ROC Report]", "the same weak signal, per class (Deepchecks)"),
+            ("check:model_evaluation [ROC Report - Test Dataset]", "the same weak signal (Deepchecks)"),
             ("check:model_evaluation [Simple Model Comparison]", "a weak signal: under 10 % gain on F1"),
             ("check:model_evaluation [Train Test Performance]", "the rare label's recall on ~140 test rows"),
         ),
