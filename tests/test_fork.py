@@ -390,6 +390,44 @@ class PassesTheTemplateSuite:
         assert " passed" in result.stdout.splitlines()[-1]
 
 
+class ReportsAPullRequest:
+    """A data scientist's first pull request on the fork: a hyper-parameter changed on a branch, the pipeline
+    reproduced and committed, then `make report` compares it with `main`, with intervals and churn."""
+
+    def test_the_report_compares_a_branch_with_main_with_intervals_and_churn(
+        self, fork: Fork, tmp_path: Path
+    ) -> None:
+        # given a copy of the fork (its DVC cache holds main's test-set predictions) on a branch that halves
+        # the learning rate, reproduced and committed
+        root = tmp_path / "repo"
+        shutil.copytree(fork.root, root, symlinks=True)
+        branch = Fork(root, fork.dataset, {**fork.env, "PYTHONPATH": str(root / "src")}, "", set())
+        _git(root, "checkout", "-q", "-b", "halve-learning-rate")
+        params = (root / "params.yaml").read_text(encoding="utf-8")
+        rate = re.search(r"(\n    learning_rate: )([0-9.]+)", params)
+        assert rate is not None
+        halved = float(rate.group(2)) / 2
+        (root / "params.yaml").write_text(
+            params.replace(rate.group(0), f"{rate.group(1)}{halved}", 1), encoding="utf-8"
+        )
+        _make(branch, "run")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", "Halve the learning rate")
+        # when the report is written (it runs the gates first)
+        _make(branch, "report")
+        report = (root / "reports" / "report.md").read_text(encoding="utf-8")
+        # then it compares with main's merge base, pairs the two models on the same test rows (main's
+        # predictions found in the DVC cache), gives each headline metric an interval and says what moved
+        assert "with `main` at" in report
+        assert "95% intervals from a paired bootstrap" in report, report[:3000]
+        headline = metric_names(fork.dataset.task)[0]
+        row = next(line for line in report.splitlines() if line.startswith(f"| `{headline}` |"))
+        assert row.count("[") == 2, row  # the PR's value and the delta, each with its interval
+        assert "noise" in report.split("### Metrics", 1)[1].split("###", 1)[0]
+        assert "Prediction churn" in report or "|Δ prediction|" in report
+        assert "`model.hist_gradient_boosting.learning_rate`" in report
+
+
 def _constant_forecast_loss(fork: Fork) -> tuple[str, float]:
     """The task's loss of always answering what the training split says on average (its label shares, or
     its median value), scored on the fork's test split: the bar any sound default model must clear."""
@@ -442,7 +480,7 @@ class TestRegressionFork(AdoptsRunsAndJudges, ServesOverHttp):
     dataset = DATASETS["regression"]
 
 
-class TestStressBinaryFork(AdoptsRunsAndJudges, SoundOnHardData, PassesTheTemplateSuite):
+class TestStressBinaryFork(AdoptsRunsAndJudges, SoundOnHardData, PassesTheTemplateSuite, ReportsAPullRequest):
     dataset = DATASETS["stress-binary"]
 
 
@@ -450,5 +488,7 @@ class TestStressMulticlassFork(AdoptsRunsAndJudges, SoundOnHardData, PassesTheTe
     dataset = DATASETS["stress-multiclass"]
 
 
-class TestStressRegressionFork(AdoptsRunsAndJudges, SoundOnHardData, PassesTheTemplateSuite):
+class TestStressRegressionFork(
+    AdoptsRunsAndJudges, SoundOnHardData, PassesTheTemplateSuite, ReportsAPullRequest
+):
     dataset = DATASETS["stress-regression"]
