@@ -7,7 +7,8 @@ monitor` does after it found the served commit's outputs — reading and parsing
 memory instead of read through git and DVC (`load_reference`), the one step this script leaves out.
 Target: ≤ 60 s and ≤ 2 GiB peak RSS for 100,000 records.
 
-Usage: .venv/bin/python bench/monitor.py [--records N]
+Usage: .venv/bin/python bench/monitor.py [--records N] [--quick] [--root PATH]
+  --quick: 2,000 records (proves the script runs; not for figures); --root: the checkout to measure.
 """
 
 from __future__ import annotations
@@ -42,14 +43,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 records (try the script, not for figures)"
+    )
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
     args = parser.parse_args()
+    count = 2_000 if args.quick else args.records
+    root = args.root.resolve()
     telemetry.disable()
-    params = load_params(ROOT / "params.yaml")
-    schema = load_schema(ROOT / params.data.schema_path)
+    params = load_params(root / "params.yaml")
+    schema = load_schema(root / params.data.schema_path)
     frame = validate(read_source(locate_source(params.data.source), schema), schema).frame
     train_frame, test_frame = split(frame, params.split, schema)
     model = train(*split_xy(train_frame, schema), params.model, schema)
-    rows = test_frame.sample(n=args.records, replace=True, random_state=0).reset_index(drop=True)
+    rows = test_frame.sample(n=count, replace=True, random_state=0).reset_index(drop=True)
     output = predict(model, rows[schema.feature_names], schema.task)
     sha = "0" * 40
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=6)
@@ -63,7 +70,7 @@ def main() -> None:
                 for row in features.to_dict("records")
             ]
             for i, record in enumerate(records):
-                moment = start + dt.timedelta(seconds=i * 6 * 3600 / args.records)
+                moment = start + dt.timedelta(seconds=i * 6 * 3600 / count)
                 line = {
                     "request_id": f"r{i // 100}",
                     "record": i % 100,
@@ -89,14 +96,20 @@ def main() -> None:
         captured = read_captures(Path(folder))
         read_s = time.perf_counter() - began
         report = judging.judge(
-            captured, ROOT, params, schema, environment=None, source=folder, labels=None,
+            captured, root, params, schema, environment=None, source=folder, labels=None,
             now=dt.datetime.now(dt.UTC), html=None,
         )  # fmt: skip
         render(report)
         total = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"records: {report['records']}  healthy: {report['healthy']}  alerts: {len(report['alerts'])}")
-    print(f"read + parse: {read_s:.1f} s   judge + report total: {total:.1f} s   peak RSS: {peak:.0f} MiB")
+    print("| measurement | value |\n|---|---|")
+    print(
+        f"| records judged (healthy, alerts) | {report['records']} "
+        f"({report['healthy']}, {len(report['alerts'])}) |"
+    )
+    print(f"| read + parse | {read_s:.1f} s |")
+    print(f"| judge + report, in all | {total:.1f} s |")
+    print(f"| peak RSS | {peak:.0f} MiB |")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ BY_HAND = {
 #: Each script and the header line of the result table its quick mode must print.
 SMOKE = {
     "checks.py": "| suite (in-process, imports excluded) | seconds |",
+    "monitor.py": "| measurement | value |",
+    "report.py": "| measurement | seconds |",
     "fork.py": "| task | dataset | `make run` | peak memory (largest process) |",
     "pipeline.py": "| measurement | time |",
     "pr_loop.py": "| job | time | steps (s) |",
