@@ -4,7 +4,9 @@ Side by side, with the same single-record request (the first record of the test 
 the checkout adopted):
   * the no-op service (``bench/noop_service.py``: same request/response types for the schema's task, same
     workers, no model),
-  * the real service (``mlship.service:ModelService`` with the model of the checkout),
+  * the real service (``mlship.service:ModelService`` with the model of the checkout), twice: with the
+    capture of served records off (``monitoring.enabled: false``) and on (the default: every record written
+    by ``src/mlship/serving/capture.py`` to a private directory), so capture's cost is measured side by side,
   * the in-process prediction of the same record (the predictor the service compiles at start-up, the
     generic records -> DataFrame -> Pipeline path, and the plain Pipeline on a ready one-row DataFrame; for
     the compiled gradient-boosting path also batch sizes through its two tree evaluators).
@@ -42,6 +44,7 @@ from typing import Any
 
 import pandas as pd
 import psutil
+import yaml
 from threadpoolctl import threadpool_limits
 
 from mlship import telemetry
@@ -58,13 +61,24 @@ BENTOML = Path(sys.executable).parent / "bentoml"
 HEADER = "| service | p50 c=1 (ms) | p99 c=1 (ms) | req/s c=16 | p99 c=16 (ms) | worker CPU split c=16 "
 HEADER += "| req/s c=16 keep-alive | worker CPU split keep-alive | errors |"
 
-#: The services compared, in order: label -> BentoML target served from this repository. The first is the
-#: floor the others are compared with; the soak runs on SOAKED.
+
+@dataclass(frozen=True)
+class Service:
+    """One service served in turn: its BentoML target (from this repository) and whether it captures."""
+
+    target: str
+    capture: bool = False
+
+
+#: The services compared, in order. The first is the floor the others are compared with; capture's cost is
+#: CAPTURE_ON against CAPTURE_OFF; the soak runs on SOAKED (the real service as it ships: capture on).
+CAPTURE_OFF, CAPTURE_ON = "real service, capture off", "real service, capture on"
 SERVICES = {
-    "no-op service": "bench.noop_service:NoopService",
-    "real service": "mlship.service:ModelService",
+    "no-op service": Service("bench.noop_service:NoopService"),
+    CAPTURE_OFF: Service("mlship.service:ModelService", capture=False),
+    CAPTURE_ON: Service("mlship.service:ModelService", capture=True),
 }
-SOAKED = "real service"
+SOAKED = CAPTURE_ON
 
 
 @dataclass(frozen=True)
@@ -276,6 +290,10 @@ def main() -> None:
     os.environ["BENTOML_HOME"] = str(work / "bentoml")
     os.environ["MLSHIP_PARAMS"] = str(params_path)
     save(params, repo=root, version="bench")
+    environments = {
+        label: service_env(service, params_path, params.data.schema_path, work)
+        for label, service in SERVICES.items()
+    }
 
     row = {str(name): value for name, value in read_processed(test_path, schema).iloc[0].items()}
     record = request_record(row, schema)
@@ -290,8 +308,9 @@ def main() -> None:
     soak: list[float] = []
     soak_load: Load | None = None
     try:
-        for label, target in SERVICES.items():
-            with serve(target, cwd=HERE, log=work / f"{label}.log", bentoml=BENTOML) as server:
+        for label, service in SERVICES.items():
+            log, env = work / f"{label}.log", environments[label]
+            with serve(service.target, cwd=HERE, log=log, bentoml=BENTOML, env=env) as server:
                 wrk(server, body, script, 16, phases.warmup, close=True)  # both workers loaded, caches hot
                 loads[label] = {
                     "c1": wrk(server, body, script, 1, phases.c1),
@@ -303,10 +322,30 @@ def main() -> None:
                     sampler.start()
                     soak_load = wrk(server, body, script, 16, phases.soak, close=True)
                     soak = sampler.stop()
-                print(f"{label}: done", file=sys.stderr)
+            if service.capture:
+                files = [f for f in (work / "capture").rglob("*") if f.is_file() and f.parent.name == "data"]
+                captured = sum(len(f.read_bytes().splitlines()) for f in files)
+                if captured == 0:
+                    sys.exit(f"bench/serving.py: {label} captured nothing under {work / 'capture'}")
+            print(f"{label}: done", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(loads=loads, local=local, soak=soak, soak_load=soak_load, phases=phases, task=schema.task)
+
+
+def service_env(service: Service, params_path: Path, schema_path: Path, work: Path) -> dict[str, str]:
+    """The environment one service is served with: capture on writes to a private directory; capture off
+    serves a copy of params.yaml (its schema beside it, as the service resolves it) with capture disabled."""
+    env = {**os.environ, "MLSHIP_CAPTURE_DIR": str(work / "capture")}
+    if service.capture:
+        return env
+    copy = work / "capture-off" / "params.yaml"
+    raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    raw.setdefault("monitoring", {})["enabled"] = False
+    (copy.parent / schema_path).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(params_path.parent / schema_path, copy.parent / schema_path)
+    copy.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return {**env, "MLSHIP_PARAMS": str(copy)}
 
 
 def report(
@@ -344,6 +383,12 @@ def report(
             f"{label} / {floor_label} throughput at c=16: {load['c16'].rps / floor['c16'].rps:.0%} "
             "(target >= 80 %)"
         )
+    off, on = loads[CAPTURE_OFF], loads[CAPTURE_ON]
+    print(
+        f"capture's cost: throughput at c=16 with capture on / off: {on['c16'].rps / off['c16'].rps:.0%} "
+        f"(target >= 90 %); p50 at c=1 on - off: {on['c1'].p50_ms - off['c1'].p50_ms:+.2f} ms "
+        "(target <= +0.2 ms)"
+    )
     print()
     print("| in-process, one record unless said | p50 (ms) | p99 (ms) |")
     print("|---|---|---|")

@@ -25,10 +25,11 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 from tests.deploy.shipping import Clone
+from tests.monitor.traffic import shift
 from tests.strategies import request_records
 
 from mlship.config import Params
-from mlship.data.schema import CategoricalColumn, NumericColumn, Schema, split_xy, write_processed
+from mlship.data.schema import Schema, split_xy, write_processed
 from mlship.evaluate import predict, task_metrics
 from mlship.tasks import metric_names
 
@@ -83,7 +84,7 @@ def _send(url: str, records: list[dict[str, Any]], prefix: str) -> list[str]:
 
 
 def _monitor(clone: Clone, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    time.sleep(0.5)  # the service's writer thread flushes each request within milliseconds
+    time.sleep(0.5)  # the service's writer thread writes what it answered every 0.1 s
     result = clone.mlship("monitor", *args, "--out", str(out), check=False)
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
@@ -96,25 +97,6 @@ def _drifted(report: dict[str, Any]) -> set[str]:
 
 def _since() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
-
-
-def _shift(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, str, str]:
-    """A numeric feature moved by a fifth of its range (within bounds) and a rare category flooded."""
-    shifted = frame.copy()
-    numeric: NumericColumn = next(
-        c for c in schema.numeric if c.kind != "boolean" and frame[c.name].std() > 0
-    )
-    low = float(frame[numeric.name].min()) if numeric.minimum is None else numeric.minimum
-    high = float(frame[numeric.name].max()) if numeric.maximum is None else numeric.maximum
-    moved = (shifted[numeric.name] + (high - low) / 5).clip(upper=high)
-    shifted[numeric.name] = (
-        moved.round().astype(shifted[numeric.name].dtype) if numeric.kind == "integer" else moved
-    )
-    category: CategoricalColumn = schema.categorical[0]
-    rare = frame[category.name].value_counts().index[-1]
-    flooded = np.random.default_rng(0).random(len(shifted)) < 0.5
-    shifted.loc[flooded, category.name] = rare
-    return shifted, numeric.name, category.name
 
 
 def _swap_pair(frame: pd.DataFrame, schema: Schema) -> tuple[str, str, pd.DataFrame]:
@@ -158,7 +140,7 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     if schema.target.is_classifier:
         labels["label"] = [schema.target.classes[int(v)] for v in target]
     labels.to_csv(tmp_path / "labels.csv", index=False)
-    time.sleep(0.5)  # the service's writer thread flushes each request within milliseconds
+    time.sleep(0.5)  # the service's writer thread writes what it answered every 0.1 s
     run = clone.make(
         "monitor", "ENV=staging", f"SINCE={start}", f"LABELS={tmp_path / 'labels.csv'}", check=False
     )
@@ -186,7 +168,7 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     assert (clone.path / "reports/monitor/drift.html").is_file()
 
     # given: a numeric feature moved and a category's share flooded
-    shifted, numeric, category = _shift(test.head(2000), schema)
+    shifted, numeric, category = shift(test.head(2000), schema)
     start = _since()
     _send(url, request_records(shifted, schema), "shifted")
     code, report = _monitor(clone, tmp_path / "shifted.md", "--env", "staging", "--since", start)

@@ -9,14 +9,22 @@ step writes the comment body to a file, which is checked.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 from tests.github import fake
-from tests.shared import Reproduced
+from tests.monitor.traffic import capture_traffic, shift
+from tests.shared import Reproduced, git
 from tests.workflows import policy
 from tests.workflows.steps import KNOWN_EXPRESSIONS, clone_with_working_tree, run_job
+
+from mlship.config import Params
+from mlship.data.schema import Schema
+from mlship.train import load_model
 
 pytestmark = pytest.mark.integration
 
@@ -82,52 +90,50 @@ def test_the_check_and_test_jobs_run_their_targets_in_a_clone(
 LOOP_TOKEN = KNOWN_EXPRESSIONS["${{ secrets.GITHUB_TOKEN }}"]
 
 
-def _monitor_stand_in(tmp_path: Path, *, healthy: bool, retrain: bool) -> dict[str, str]:
-    """`make monitor` replaced by a hand-made report in the contract's shape, with the real command's exit
-    code (0 healthy, 1 on an alert): `mlship monitor` is built on another branch."""
-    fixture = tmp_path / ("healthy" if healthy else "alert")
-    fixture.mkdir(exist_ok=True)
-    alerts = [] if healthy else [{"kind": "drift", "detail": "feature 0 drifted (score 0.41 > 0.2)"}]
-    document = {
-        "environment": "production",
-        "source": "capture",
-        "healthy": healthy,
-        "judged": True,
-        "alerts": alerts,
-        "drift": {"features": {}},
-        "retrain": retrain,
-        "records": 5000,
-    }
-    (fixture / "monitor.json").write_text(json.dumps(document), encoding="utf-8")
-    verdict = "✅ healthy" if healthy else "❌ drift: feature 0"
-    (fixture / "monitor.md").write_text(f"## mlship monitor: production\n\n{verdict}\n", encoding="utf-8")
-    code = 0 if healthy else 1
-    script = f"mkdir -p reports && cp {fixture}/monitor.json {fixture}/monitor.md reports/ && exit {code}"
-    return {"make monitor": script}
+def _judged(clone: Path) -> dict[str, Any]:
+    return dict(json.loads((clone / "reports" / "monitor.json").read_text(encoding="utf-8")))
 
 
 def test_the_monitor_jobs_open_the_issue_dispatch_retraining_then_close_it(
-    clone: Path, tmp_path: Path
+    clone: Path,
+    tmp_path: Path,
+    reproduced: Reproduced,
+    params: Params,
+    schema: Schema,
+    split_frames: tuple[pd.DataFrame, pd.DataFrame],
 ) -> None:
+    """The real `make monitor` judges traffic captured by the service's capture code into production's local
+    capture directory, against the served commit's training data found through git and the DVC cache the
+    judge job restores (the run's reproduced pipeline, as actions/cache would restore it)."""
     monitor = policy.load(ROOT / ".github" / "workflows" / "monitor.yml")
+    model = load_model(reproduced.path / params.paths.model)
+    served = git(clone, "rev-parse", "HEAD").strip()
+    captures = clone / params.deploy.runtime_dir / "production" / "capture"
+    test = split_frames[1].head(1000)
     with fake.serve(token=LOOP_TOKEN) as github:
         env = {"GITHUB_REPOSITORY": github.state.repository, "GITHUB_API_URL": github.url}
 
-        def run(job: str, stand_ins: dict[str, str]) -> list[str]:
+        def run(job: str) -> list[str]:
             outcome = run_job(
-                monitor, job, clone, comment=tmp_path / "unused.md", extra_env=env, stand_ins=stand_ins
+                monitor, job, clone, comment=tmp_path / "unused.md", extra_env=env, cache=reproduced.cache
             )
             return [s.name for s in outcome.failed] + [f"ran: {s.name}" for s in outcome.steps]
 
-        # given a scheduled run whose verdict is an alert with drift beyond retrain_on
-        alert = _monitor_stand_in(tmp_path, healthy=False, retrain=True)
+        # given production served this commit's model to traffic with a numeric feature moved and a rare
+        # category flooded (drift past retrain_on)
+        shifted, numeric, category = shift(test, schema)
+        capture_traffic(captures, "shifted", shifted, model, params, schema, served)
         # when the three jobs run (the issue and retrain jobs see the judge's reports/, as its artifact)
-        judged = run("judge", alert)
-        issue = run("issue", alert)
-        retrain = run("retrain", alert)
-        # then only the judge failed (an alert turns the run red), its report was uploaded anyway, one
-        # issue was opened and retrain.yml was dispatched once
-        assert judged[0] == "make monitor"
+        judged = run("judge")
+        report = _judged(clone)
+        issue = run("issue")
+        retrain = run("retrain")
+        # then only the judge failed (an alert turns the run red) naming exactly the moved features, its
+        # report was uploaded anyway, one issue was opened and retrain.yml was dispatched once
+        assert judged[0] == "make monitor", judged
+        drifted = {name for name, d in report["drift"]["features"].items() if d["drifted"]}
+        assert drifted == {numeric, category}, report["alerts"]
+        assert (report["judged"], report["retrain"], report["records"]) == (True, True, len(test))
         assert "ran: actions/upload-artifact (reports/)" in judged
         assert issue[-1] == "ran: make monitor-issue"
         assert retrain[-1] == "ran: make retrain-dispatch"
@@ -136,11 +142,13 @@ def test_the_monitor_jobs_open_the_issue_dispatch_retraining_then_close_it(
         (opened,) = github.state.issue_list()
         assert (opened["title"], opened["state"]) == ("mlship monitor: production", "open")
         assert [r["path"] for r in github.state.runs] == [".github/workflows/retrain.yml"]
-        # when the next run is healthy / then the issue is closed (the retrain job's other outcomes are
-        # tests/github/test_dispatch.py's)
-        healthy = _monitor_stand_in(tmp_path, healthy=True, retrain=False)
-        assert "make monitor" not in run("judge", healthy)
-        assert "make monitor-issue" not in run("issue", healthy)
+        # when the next run sees traffic like the training data / then it is healthy and the issue is closed
+        # (the retrain job's other outcomes are tests/github/test_dispatch.py's)
+        shutil.rmtree(captures)
+        capture_traffic(captures, "unshifted", test, model, params, schema, served)
+        assert "make monitor" not in run("judge"), _judged(clone)["alerts"]
+        assert _judged(clone)["healthy"] is True
+        assert "make monitor-issue" not in run("issue")
         assert opened["state"] == "closed"
 
 

@@ -6,12 +6,13 @@ the validated input features, the answer (``prediction`` fields), the model vers
 id (also returned in the ``x-request-id`` header), a UTC timestamp and the request's latency. Refused
 requests are one line each naming the refused fields, never their values.
 
-The request thread only appends the records to an in-memory queue; one writer thread per process formats and
-writes them, rotates the file by size and by day, deletes rotated files past the size cap (oldest first) or
-older than ``retention_days``. Files are created readable by their owner only (0600, directories 0700).
-Columns the schema marks ``pii: true`` never reach the queue raw: dropped, or replaced by a keyed hash
-(HMAC-SHA256 with the key in ``$MLSHIP_PII_KEY`` or the file ``$MLSHIP_PII_KEY_FILE``; without a key they are
-dropped).
+The request thread only stamps the time and appends the request to an in-memory queue. One writer thread per
+process wakes every 0.1 s and, for everything queued, logs the records through ``bentoml.monitor`` (whose
+monitor, ``CaptureMonitor``, formats the lines), writes them in one go, rotates the file by size and by day,
+and deletes rotated files past the size cap (oldest first) or older than ``retention_days``. Files are created
+readable by their owner only (0600, directories 0700). Columns the schema marks ``pii: true`` are never
+logged raw: dropped, or replaced by a keyed hash (HMAC-SHA256 with the key in ``$MLSHIP_PII_KEY`` or the file
+``$MLSHIP_PII_KEY_FILE``; without a key they are dropped).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import collections
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -33,7 +35,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,11 +50,18 @@ PII_KEY_ENV = "MLSHIP_PII_KEY"
 PII_KEY_FILE_ENV = "MLSHIP_PII_KEY_FILE"
 DIRECTORY_ENV = "MLSHIP_CAPTURE_DIR"
 SEGMENTS = 8  # the size cap is split over this many files, so rotation frees an eighth at a time
+WRITE_INTERVAL_S = 0.1  # the writer thread writes what was queued this often (a killed process loses <= this)
 logger = logging.getLogger(__name__)
 
 _META: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "mlship_capture_meta", default=None
 )
+#: Where ``CaptureMonitor.export_data`` puts the records of a job the writer thread runs (unset elsewhere).
+_SINK: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "mlship_capture_sink", default=None
+)
+#: What the writer queue holds: records to write, or a job that exports them through ``bentoml.monitor``.
+Item = list[dict[str, Any]] | Callable[[], object]
 
 
 def request_id(supplied: str | None) -> str:
@@ -110,19 +119,30 @@ def refused_fields(error: ValidationError) -> list[str]:
 
 
 class CaptureWriter:
-    """Appends JSON lines to ``directory`` from a background thread; the caller never touches the disk."""
+    """Appends JSON lines to ``directory`` from a background thread; the caller never touches the disk.
+
+    The caller only appends to a queue: the writer wakes every ``interval`` seconds (or at once on ``flush``
+    and ``close``) and writes everything queued in one go. Waking it per request would hand the interpreter
+    lock to a third thread on every answer, which costs the serving threads far more than the writing."""
 
     def __init__(
-        self, directory: Path, max_bytes: int, retention_days: float, name: str | None = None
+        self,
+        directory: Path,
+        max_bytes: int,
+        retention_days: float,
+        name: str | None = None,
+        interval: float = WRITE_INTERVAL_S,
     ) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.segment_bytes = max(1, max_bytes // SEGMENTS)
         self.retention_s = retention_days * 86400.0
         self.name = name or f"data.{socket.gethostname()}-{os.getpid()}"
-        self.queue: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
+        self.interval = interval
+        self.queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self.pending = 0
         self.idle = threading.Condition()
+        self.wake = threading.Event()
         self.thread = threading.Thread(target=self._run, name="mlship-capture", daemon=True)
         self.thread.start()
         atexit.register(self.close)  # a stopping worker writes what it answered before it exits
@@ -131,38 +151,78 @@ class CaptureWriter:
     def active(self) -> Path:
         return self.directory / f"{self.name}.log"
 
-    def submit(self, records: list[dict[str, Any]]) -> None:
+    def submit(self, item: Item) -> None:
+        """Queue records to write, or a job (run on the writer thread) that produces them."""
         with self.idle:
             self.pending += 1
-        self.queue.put(records)
+        self.queue.put(item)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted is on disk (tests, shutdown)."""
+        self.wake.set()
         with self.idle:
             return self.idle.wait_for(lambda: self.pending == 0, timeout)
 
     def close(self) -> None:
         if self.thread.is_alive():
             self.queue.put(None)
+            self.wake.set()
             self.thread.join(timeout=10)
+
+    def _drain(self) -> tuple[list[Item], bool]:
+        """Everything queued now, and whether ``close`` asked the writer to stop."""
+        items: list[Item] = []
+        while True:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                return items, False
+            if item is None:
+                return items, True
+            items.append(item)
+
+    @staticmethod
+    def _records(items: list[Item]) -> list[dict[str, Any]]:
+        """The records of ``items``: lists as they are, jobs run here (what they export is collected)."""
+        records: list[dict[str, Any]] = []
+        for item in items:
+            if not callable(item):
+                records.extend(item)
+                continue
+            token = _SINK.set(records)
+            try:
+                item()
+            except Exception as error:  # a record that cannot be captured must not stop capture
+                logger.warning("capture of a request failed (%s); its records dropped", error)
+            finally:
+                _SINK.reset(token)
+        return records
 
     def _run(self) -> None:
         handle = None
         day = ""
-        while True:
-            batch = self.queue.get()
-            if batch is None:
-                break
+        size = 0
+        stop = False
+        while not stop:
+            self.wake.wait(self.interval)
+            self.wake.clear()
+            items, stop = self._drain()
+            if not items:
+                continue
             try:
+                lines = [json.dumps(r, separators=(",", ":")) + "\n" for r in self._records(items)]
                 today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
-                if handle is None or day != today or handle.tell() >= self.segment_bytes:
-                    if handle is not None:
-                        handle.close()
-                        self._rotate()
-                    handle = self._open()
-                    day = today
-                handle.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in batch))
-                handle.flush()
+                for line in lines:  # the file is rotated as soon as it reaches its segment's size
+                    if handle is None or day != today or size >= self.segment_bytes:
+                        if handle is not None:
+                            handle.close()
+                            self._rotate()
+                        handle = self._open()
+                        size, day = handle.tell(), today
+                    handle.write(line)
+                    size += len(line)
+                if handle is not None:
+                    handle.flush()
             except (
                 OSError,
                 TypeError,
@@ -172,7 +232,7 @@ class CaptureWriter:
                 handle = None
             finally:
                 with self.idle:
-                    self.pending -= 1
+                    self.pending -= len(items)
                     self.idle.notify_all()
         if handle is not None:
             handle.close()
@@ -231,7 +291,7 @@ class CaptureMonitor(MonitorBase[Any]):
         self, name: str, log_path: str, max_bytes: int, retention_days: float, **options: Any
     ) -> None:
         super().__init__(name, **options)
-        self.writer = CaptureWriter(Path(log_path) / name / "data", max_bytes, retention_days)
+        self.writer = writer_for(Path(log_path) / name / "data", max_bytes, retention_days)
 
     def export_schema(self, columns_schema: dict[str, dict[str, str]]) -> None:
         """The columns are the schema's: nothing to write (the reader knows them from ``schema.yaml``)."""
@@ -245,7 +305,11 @@ class CaptureMonitor(MonitorBase[Any]):
         ]
         for column in datas.values():
             column.clear()
-        self.writer.submit(records)
+        sink = _SINK.get()
+        if sink is not None:  # on the writer thread: written with the rest of its batch
+            sink.extend(records)
+        else:
+            self.writer.submit(records)
 
 
 #: How ``bentoml.monitor`` names a custom monitor class (BentoML's ``monitoring.type`` takes the same form).
@@ -280,10 +344,20 @@ class Capture:
         }
 
     def answered(self, records: list[Any], outputs: list[dict[str, Any]], meta: dict[str, Any]) -> None:
-        """Capture one answered request (sampled): features, outputs and metadata per record."""
+        """Capture one answered request (sampled): the request thread stamps the time and queues it; the
+        writer thread logs its features, outputs and metadata through ``bentoml.monitor``."""
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:  # noqa: S311 (sampling, not security)
             return
-        annotate(**meta, timestamp=utc_now(), sample_rate=self.sample_rate)
+        stamped = {**meta, "timestamp": utc_now(), "sample_rate": self.sample_rate}
+        self.writer().submit(functools.partial(self.monitor, records, outputs, stamped))
+
+    def writer(self) -> CaptureWriter:
+        """The writer of this capture's data files (the one its ``CaptureMonitor`` writes through)."""
+        return writer_for(self.directory / self.name / "data", self.max_bytes, self.retention_days)
+
+    def monitor(self, records: list[Any], outputs: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+        """One request's records through BentoML's monitoring API (``CaptureMonitor`` exports them)."""
+        annotate(**meta)
         with bentoml.monitor(self.name, monitor_class=MONITOR_CLASS, monitor_options=self.options()) as mon:
             for name in self.features:
                 values = [getattr(record, name) for record in records]
@@ -300,19 +374,20 @@ class Capture:
 
     def refused(self, fields: list[str]) -> None:
         """Count a refused request by the fields it got wrong (never its values)."""
-        writer = _writer(self)
+        writer = writer_for(self.directory / self.name / "refused", self.max_bytes, self.retention_days)
         writer.submit([{"event": "refused", "timestamp": utc_now(), "fields": fields}])
 
 
-_WRITERS: dict[str, CaptureWriter] = {}
+_WRITERS: dict[Path, CaptureWriter] = {}
+_WRITERS_LOCK = threading.Lock()
 
 
-def _writer(capture: Capture) -> CaptureWriter:
-    directory = capture.directory / capture.name / "refused"
-    key = str(directory)
-    if key not in _WRITERS:
-        _WRITERS[key] = CaptureWriter(directory, capture.max_bytes, capture.retention_days)
-    return _WRITERS[key]
+def writer_for(directory: Path, max_bytes: int, retention_days: float) -> CaptureWriter:
+    """The process's one writer of ``directory`` (created on first use)."""
+    with _WRITERS_LOCK:
+        if directory not in _WRITERS:
+            _WRITERS[directory] = CaptureWriter(directory, max_bytes, retention_days)
+        return _WRITERS[directory]
 
 
 class RefusalCounter(logging.Filter):
