@@ -342,7 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "monitor":
             where = sub.add_mutually_exclusive_group(required=True)
             where.add_argument("--env", metavar="ENV", help="a local environment (its .deploy/ENV/capture)")
-            where.add_argument("--from", dest="source", type=Path, metavar="PATH", help="a capture directory")
+            where.add_argument(
+                "--from",
+                dest="source",
+                metavar="PATH|URL",
+                help="a capture directory, or a URL prefix (s3://, gs://, ... with its fsspec package; file://)",
+            )
             sub.add_argument("--since", metavar="WHEN", help="only records since: 7d, 12h, 30m or ISO 8601")
             sub.add_argument("--labels", type=Path, metavar="FILE", help="CSV: request_id, [record,] label")
             sub.add_argument(

@@ -4,10 +4,15 @@ missing location is a one-line usage error (exit 2)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.server
 import json
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlship.cli import main
-from mlship.monitor.captures import MonitorError, parse_line, parse_since, read_captures
+from mlship.monitor.captures import MonitorError, download, parse_line, parse_since, read_captures
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
@@ -76,6 +81,38 @@ def test_a_missing_or_empty_location_is_a_usage_error(tmp_path: Path) -> None:
         read_captures(tmp_path)
 
 
+@contextmanager
+def _served(directory: Path) -> Iterator[str]:
+    """``directory`` over HTTP by Python's own file server (directory listings as links), on a free port."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_url_prefix_is_read_like_the_directory_it_holds(tmp_path: Path) -> None:
+    # given captures of two writers, one rotated, under a prefix (as a forwarder ships them to a store)
+    store = tmp_path / "store" / "production"
+    for name, ids in (("svc/data/data.a.log", [1, 2]), ("svc/data/data.b.log.20260101", [3])):
+        (store / name).parent.mkdir(parents=True, exist_ok=True)
+        (store / name).write_text("".join(json.dumps(_record(i)) + "\n" for i in ids), encoding="utf-8")
+    (store / "svc" / "data" / "notes.txt").write_text("not a capture\n", encoding="utf-8")
+    expected = sorted(read_captures(store).records["request_id"])
+    # when it is read through a file:// URL and over HTTP (fsspec, as for s3:// or gs:// with their package)
+    with _served(store) as http_url:
+        urls = [f"file://{store}", http_url]
+        copies = [download(url, tmp_path / f"copy-{n}") for n, url in enumerate(urls)]
+    # then the same records are read, and only the capture files were copied
+    for copy in copies:
+        assert sorted(read_captures(copy).records["request_id"]) == expected == ["r1", "r2", "r3"]
+        assert not list(copy.rglob("*.txt"))
+
+
 @pytest.mark.parametrize(
     ("text", "expected"), [("7d", NOW - dt.timedelta(days=7)), ("30m", NOW - dt.timedelta(minutes=30))]
 )
@@ -92,6 +129,8 @@ def test_since_takes_durations_and_iso_times(text: str, expected: dt.datetime) -
         (["--from", "{tmp}/nowhere"], "does not exist"),
         (["--from", "{tmp}"], "no capture files"),
         (["--env", "nosuch"], "unknown environment"),
+        (["--from", "nosuchproto://bucket/prefix"], "--from nosuchproto://bucket/prefix:"),
+        (["--from", "file://{tmp}"], "no capture files"),
         (["--from", "{tmp}", "--since", "soon"], "--since"),
     ],
 )

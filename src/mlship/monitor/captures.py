@@ -55,6 +55,34 @@ def capture_files(location: Path) -> list[Path]:
     return sorted(p for p in location.rglob("*.log*") if p.is_file() and not p.name.endswith(".partial"))
 
 
+def is_url(text: str) -> bool:
+    """``scheme://...``: a capture location fsspec reads (an object-store prefix, ``file://``, ...)."""
+    return "://" in text
+
+
+def download(url: str, into: Path) -> Path:
+    """Copy every capture file (``*.log*``) under the prefix ``url`` into ``into``, keeping the layout below
+    the prefix; returns ``into``. The protocol's fsspec package must be installed (``s3fs`` for ``s3://``,
+    ``gcsfs`` for ``gs://``); a missing package, an unreachable store or a refused read is a usage error."""
+    import fsspec  # noqa: PLC0415 - DVC's file-system layer, imported only for a URL
+
+    prefix = url.rstrip("/")
+    try:
+        fs, root = fsspec.core.url_to_fs(prefix)
+        found = [p for p in fs.find(root) if ".log" in p.rsplit("/", 1)[-1] and not p.endswith(".partial")]
+        for remote in found:
+            target = into / remote[len(root) :].lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fs.get_file(remote, str(target))
+    except ImportError as error:
+        raise MonitorError(f"--from {url}: {error}") from None
+    except (OSError, ValueError) as error:
+        raise MonitorError(f"--from {url}: cannot read it ({type(error).__name__}: {error})") from None
+    if not found:
+        raise MonitorError(f"capture location {url} holds no capture files")
+    return into
+
+
 def read_captures(location: Path, since: dt.datetime | None = None) -> Captured:
     """Every readable record under ``location`` (files ``*.log*``, rotated ones included) since ``since``."""
     files = capture_files(location)

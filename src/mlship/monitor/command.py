@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from pathlib import Path
 
 from mlship.config import Params
 from mlship.data.schema import Schema
-from mlship.monitor.captures import MonitorError, parse_since, read_captures
+from mlship.monitor.captures import MonitorError, download, is_url, parse_since, read_captures
 
 
 def capture_location(params: Params, environment: str) -> Path:
@@ -32,7 +33,7 @@ def run(
     schema: Schema,
     *,
     environment: str | None,
-    source: Path | None,
+    source: str | Path | None,
     since: str | None,
     labels: Path | None,
     out: Path,
@@ -41,13 +42,19 @@ def run(
 ) -> int:
     moment = now or dt.datetime.now(dt.UTC)
     if (environment is None) == (source is None):
-        raise MonitorError("give one of --env ENV or --from PATH")
-    location = source if source is not None else capture_location(params, str(environment))
+        raise MonitorError("give one of --env ENV or --from PATH|URL")
     if labels is not None and not labels.is_file():
         raise MonitorError(f"--labels {labels}: no such file")
     start = parse_since(since, moment) if since else None
     retention = moment - dt.timedelta(days=params.monitoring.retention_days)
-    captured = read_captures(location, max(start, retention) if start else retention)
+    oldest = max(start, retention) if start else retention
+    if source is not None and is_url(str(source)):
+        with tempfile.TemporaryDirectory(prefix="mlship-monitor-") as copy:
+            captured = read_captures(download(str(source), Path(copy)), oldest)
+        location: str | Path = str(source)
+    else:
+        location = Path(source) if source is not None else capture_location(params, str(environment))
+        captured = read_captures(location, oldest)
     # Judging needs scikit-learn, Deepchecks and DVC: imported once the arguments and captures are known good.
     from mlship.monitor.judge import judge
     from mlship.monitor.render import render, verdict_line
