@@ -349,8 +349,9 @@ class Capture:
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:  # noqa: S311 (sampling, not security)
             return
         stamped = {**meta, "timestamp": utc_now(), "sample_rate": self.sample_rate}
-        self.writer().submit(functools.partial(self.monitor, records, outputs, stamped))
+        self.writer.submit(functools.partial(self.monitor, records, outputs, stamped))
 
+    @functools.cached_property
     def writer(self) -> CaptureWriter:
         """The writer of this capture's data files (the one its ``CaptureMonitor`` writes through)."""
         return writer_for(self.directory / self.name / "data", self.max_bytes, self.retention_days)
