@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -363,3 +365,33 @@ def test_the_readme_service_commands_work_against_the_real_server(server: str, r
     else:
         assert "detail" in good
     assert outputs[3].strip() == ""  # /readyz answers 200 with an empty body
+
+
+@pytest.mark.integration
+def test_a_stopped_server_has_written_every_answer_it_gave(
+    stored_model: SavedModel, repo_root: Path, tmp_path: Path, test_records: list[dict[str, Any]]
+) -> None:
+    # given a real server capturing into its own directory, its writer thread told to write only every 60 s
+    capture = tmp_path / "capture"
+    env = {**os.environ, "MLSHIP_CAPTURE_DIR": str(capture), "MLSHIP_CAPTURE_INTERVAL_S": "60"}
+    bentoml = Path(sys.executable).parent / "bentoml"
+    answered: list[str] = []
+    with serve(
+        "mlship.service:ModelService", cwd=repo_root, log=tmp_path / "serve.log", bentoml=bentoml, env=env
+    ) as running:
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            for n in range(40):
+                rid = f"stopped-{n}"
+                answer = http.post(
+                    "/predict", json={"records": test_records[:5]}, headers={"x-request-id": rid}
+                )
+                assert answer.status_code == 200, answer.text
+                answered.append(rid)
+        assert not list(capture.rglob("*.log")), "the writer wrote before its interval"
+        # when it is told to stop, as a container runtime does (SIGTERM to the server process only)
+        os.kill(running.process.pid, signal.SIGTERM)
+        running.process.wait(timeout=60)
+    # then every record of every request it answered is on disk: its workers wrote what was queued
+    lines = [json.loads(line) for path in capture.rglob("*.log*") for line in path.read_text().splitlines()]
+    written = Counter(line["request_id"] for line in lines if "request_id" in line)
+    assert written == dict.fromkeys(answered, 5)

@@ -115,6 +115,11 @@ class ModelService:
         # Last: the model and everything above are long-lived; keep them out of the collector's sight.
         self.heap = HeapFreezer()
 
+    @bentoml.on_shutdown
+    def write_capture(self) -> None:
+        """Write what was answered but still queued before the worker exits (after its last answer)."""
+        capture.close_writers()
+
     @bentoml.api
     def predict(self, records: Records, ctx: bentoml.Context) -> Response:
         """Score each record; the answer keeps the request order. The request id (the client's

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import string
 import tempfile
 import time
 from pathlib import Path
@@ -164,3 +165,19 @@ def test_capture_off_or_unwritable_is_none(schema: Schema, tmp_path: Path) -> No
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert capture.from_config("svc", MonitoringConfig(directory=blocker / "sub"), schema, {}) is None
+
+
+@given(st.floats(min_value=0.001, max_value=3600.0))
+def test_the_write_interval_is_taken_from_the_environment(seconds: float) -> None:
+    assert capture.write_interval({capture.INTERVAL_ENV: repr(seconds)}) == seconds
+
+
+@given(
+    st.one_of(
+        st.floats().filter(lambda x: not 0.0 < x <= 3600.0).map(repr),
+        st.text(alphabet=string.ascii_letters + " "),  # words ("inf" and "nan" included) and blanks
+    )
+)
+def test_a_bad_write_interval_falls_back_to_the_default(text: str) -> None:
+    # given a value that is not a number of seconds in (0, 3600] / then the default, never an error
+    assert capture.write_interval({capture.INTERVAL_ENV: text}) == capture.WRITE_INTERVAL_S

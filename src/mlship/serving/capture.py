@@ -7,12 +7,13 @@ id (also returned in the ``x-request-id`` header), a UTC timestamp and the reque
 requests are one line each naming the refused fields, never their values.
 
 The request thread only stamps the time and appends the request to an in-memory queue. One writer thread per
-process wakes every 0.1 s and, for everything queued, logs the records through ``bentoml.monitor`` (whose
-monitor, ``CaptureMonitor``, formats the lines), writes them in one go, rotates the file by size and by day,
-and deletes rotated files past the size cap (oldest first) or older than ``retention_days``. Files are created
-readable by their owner only (0600, directories 0700). Columns the schema marks ``pii: true`` are never
-logged raw: dropped, or replaced by a keyed hash (HMAC-SHA256 with the key in ``$MLSHIP_PII_KEY`` or the file
-``$MLSHIP_PII_KEY_FILE``; without a key they are dropped).
+process wakes every 0.1 s (``$MLSHIP_CAPTURE_INTERVAL_S``) and, for everything queued, logs the records
+through ``bentoml.monitor`` (whose monitor, ``CaptureMonitor``, formats the lines), writes them in one go,
+rotates the file by size and by day, and deletes rotated files past the size cap (oldest first) or older than
+``retention_days``. A stopping service writes what is queued from its shutdown hook (``close_writers``). Files
+are created readable by their owner only (0600, directories 0700). Columns the schema marks ``pii: true`` are
+never logged raw: dropped, or replaced by a keyed hash (HMAC-SHA256 with the key in ``$MLSHIP_PII_KEY`` or the
+file ``$MLSHIP_PII_KEY_FILE``; without a key they are dropped).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import queue
 import random
@@ -51,6 +53,7 @@ PII_KEY_FILE_ENV = "MLSHIP_PII_KEY_FILE"
 DIRECTORY_ENV = "MLSHIP_CAPTURE_DIR"
 SEGMENTS = 8  # the size cap is split over this many files, so rotation frees an eighth at a time
 WRITE_INTERVAL_S = 0.1  # the writer thread writes what was queued this often (a killed process loses <= this)
+INTERVAL_ENV = "MLSHIP_CAPTURE_INTERVAL_S"  # another interval (seconds, > 0, at most an hour)
 logger = logging.getLogger(__name__)
 
 _META: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -145,7 +148,7 @@ class CaptureWriter:
         self.wake = threading.Event()
         self.thread = threading.Thread(target=self._run, name="mlship-capture", daemon=True)
         self.thread.start()
-        atexit.register(self.close)  # a stopping worker writes what it answered before it exits
+        atexit.register(self.close)  # a process that exits normally writes what it answered first
 
     @property
     def active(self) -> Path:
@@ -288,10 +291,19 @@ class CaptureMonitor(MonitorBase[Any]):
     PRESERVED_COLUMNS = ("timestamp", "request_id")
 
     def __init__(
-        self, name: str, log_path: str, max_bytes: int, retention_days: float, **options: Any
+        self,
+        name: str,
+        log_path: str,
+        max_bytes: int,
+        retention_days: float,
+        interval: float = WRITE_INTERVAL_S,
+        **options: Any,
     ) -> None:
         super().__init__(name, **options)
-        self.writer = writer_for(Path(log_path) / name / "data", max_bytes, retention_days)
+        # The columns are the schema's: known from the start, so BentoML does not collect them from the first
+        # request (where ``log_batch`` warns "duplicated" once per value of every column).
+        self.columns_schema = {}
+        self.writer = writer_for(Path(log_path) / name / "data", max_bytes, retention_days, interval)
 
     def export_schema(self, columns_schema: dict[str, dict[str, str]]) -> None:
         """The columns are the schema's: nothing to write (the reader knows them from ``schema.yaml``)."""
@@ -335,12 +347,14 @@ class Capture:
     sample_rate: float
     max_bytes: int
     retention_days: float
+    interval: float = WRITE_INTERVAL_S
 
     def options(self) -> dict[str, Any]:
         return {
             "log_path": str(self.directory),
             "max_bytes": self.max_bytes,
             "retention_days": self.retention_days,
+            "interval": self.interval,
         }
 
     def answered(self, records: list[Any], outputs: list[dict[str, Any]], meta: dict[str, Any]) -> None:
@@ -354,7 +368,9 @@ class Capture:
     @functools.cached_property
     def writer(self) -> CaptureWriter:
         """The writer of this capture's data files (the one its ``CaptureMonitor`` writes through)."""
-        return writer_for(self.directory / self.name / "data", self.max_bytes, self.retention_days)
+        return writer_for(
+            self.directory / self.name / "data", self.max_bytes, self.retention_days, self.interval
+        )
 
     def monitor(self, records: list[Any], outputs: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         """One request's records through BentoML's monitoring API (``CaptureMonitor`` exports them)."""
@@ -375,7 +391,9 @@ class Capture:
 
     def refused(self, fields: list[str]) -> None:
         """Count a refused request by the fields it got wrong (never its values)."""
-        writer = writer_for(self.directory / self.name / "refused", self.max_bytes, self.retention_days)
+        writer = writer_for(
+            self.directory / self.name / "refused", self.max_bytes, self.retention_days, self.interval
+        )
         writer.submit([{"event": "refused", "timestamp": utc_now(), "fields": fields}])
 
 
@@ -383,12 +401,23 @@ _WRITERS: dict[Path, CaptureWriter] = {}
 _WRITERS_LOCK = threading.Lock()
 
 
-def writer_for(directory: Path, max_bytes: int, retention_days: float) -> CaptureWriter:
+def writer_for(
+    directory: Path, max_bytes: int, retention_days: float, interval: float = WRITE_INTERVAL_S
+) -> CaptureWriter:
     """The process's one writer of ``directory`` (created on first use)."""
     with _WRITERS_LOCK:
         if directory not in _WRITERS:
-            _WRITERS[directory] = CaptureWriter(directory, max_bytes, retention_days)
+            _WRITERS[directory] = CaptureWriter(directory, max_bytes, retention_days, interval=interval)
         return _WRITERS[directory]
+
+
+def close_writers() -> None:
+    """Write everything queued and stop every writer of this process (the service's shutdown hook: BentoML's
+    HTTP server re-raises SIGTERM once it has answered its last request, so ``atexit`` never runs there)."""
+    with _WRITERS_LOCK:
+        writers = list(_WRITERS.values())
+    for writer in writers:
+        writer.close()
 
 
 class RefusalCounter(logging.Filter):
@@ -427,6 +456,7 @@ def from_config(
         logger.warning("capture off: cannot create %s (%s)", directory, error)
         return None
     key = pii_key(environ)
+    interval = write_interval(environ)
     if schema.pii_names and config.pii == "hash" and key is None:
         logger.warning("no %s: personal columns are dropped from the capture instead of hashed", PII_KEY_ENV)
     return Capture(
@@ -440,4 +470,26 @@ def from_config(
         sample_rate=config.sample_rate,
         max_bytes=config.max_bytes,
         retention_days=config.retention_days,
+        interval=interval,
     )
+
+
+def write_interval(environ: Mapping[str, str]) -> float:
+    """The writer's interval: ``$MLSHIP_CAPTURE_INTERVAL_S`` when it is a number of seconds in (0, 3600], else
+    the default (a value out of range is named in one warning)."""
+    text = environ.get(INTERVAL_ENV, "").strip()
+    if not text:
+        return WRITE_INTERVAL_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value <= 3600.0:
+        logger.warning(
+            "%s=%r is not a number of seconds in (0, 3600]: writing every %s s",
+            INTERVAL_ENV,
+            text,
+            WRITE_INTERVAL_S,
+        )
+        return WRITE_INTERVAL_S
+    return value
