@@ -181,3 +181,16 @@ def test_the_write_interval_is_taken_from_the_environment(seconds: float) -> Non
 def test_a_bad_write_interval_falls_back_to_the_default(text: str) -> None:
     # given a value that is not a number of seconds in (0, 3600] / then the default, never an error
     assert capture.write_interval({capture.INTERVAL_ENV: text}) == capture.WRITE_INTERVAL_S
+
+
+def test_a_closed_writer_writes_again_on_the_next_submit(tmp_path: Path) -> None:
+    # given a writer that wrote and was closed (a service instance's shutdown hook)
+    writer = capture.CaptureWriter(tmp_path, max_bytes=10**6, retention_days=30, name="data.t")
+    writer.submit([{"n": 1}])
+    writer.close()
+    # when records are submitted afterwards in the same process
+    writer.submit([{"n": 2}])
+    # then they are written too, after the first
+    assert writer.flush(timeout=10)
+    writer.close()
+    assert _lines(tmp_path) == [{"n": 1}, {"n": 2}]

@@ -146,18 +146,25 @@ class CaptureWriter:
         self.pending = 0
         self.idle = threading.Condition()
         self.wake = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="mlship-capture", daemon=True)
-        self.thread.start()
+        self.thread = self._start()
         atexit.register(self.close)  # a process that exits normally writes what it answered first
+
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name="mlship-capture", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def active(self) -> Path:
         return self.directory / f"{self.name}.log"
 
     def submit(self, item: Item) -> None:
-        """Queue records to write, or a job (run on the writer thread) that produces them."""
+        """Queue records to write, or a job (run on the writer thread) that produces them. A closed writer
+        starts again (a process that serves after a service instance shut down loses nothing)."""
         with self.idle:
             self.pending += 1
+            if not self.thread.is_alive():
+                self.thread = self._start()
         self.queue.put(item)
 
     def flush(self, timeout: float = 10.0) -> bool:
