@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import tempfile
 import time
@@ -51,6 +52,7 @@ def main() -> None:
     count = 2_000 if args.quick else args.records
     root = args.root.resolve()
     telemetry.disable()
+    os.chdir(root)  # as every mlship command runs: a file source's path is relative to the project root
     params = load_params(root / "params.yaml")
     schema = load_schema(root / params.data.schema_path)
     frame = validate(read_source(locate_source(params.data.source), schema), schema).frame

@@ -122,15 +122,17 @@ def test_the_gates_judge_the_reproduced_pipeline_line_by_line(project: Path) -> 
 
 
 def test_the_gates_fail_on_drifted_test_data_naming_the_check(project: Path) -> None:
-    # given a test split whose label distribution drifted (an upstream sampling bug)
+    # given a test split whose label distribution drifted (an upstream sampling bug): the most frequent class
+    # cut to a seventh of the rows, whatever its share was (a fork's label may be balanced or 95/5)
     test_csv = project / "data" / "processed" / "test.csv"
     original = test_csv.read_bytes()
     schema = load_schema(project / "schema.yaml")
     frame = read_processed(test_csv, schema)
     label = frame[schema.target.name]
     if schema.target.is_classifier:
-        first = frame[label == 0]
-        drifted = pd.concat([first, frame[label != 0].head(max(len(first) // 6, 1))])
+        majority = label.value_counts().idxmax()
+        rest = frame[label != majority]
+        drifted = pd.concat([rest, frame[label == majority].head(max(len(rest) // 6, 1))])
     else:
         drifted = frame.assign(**{schema.target.name: label + 3 * label.std() + 1})
     write_processed(drifted.reset_index(drop=True), test_csv)

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC = str(Path(sys.executable).with_name("dvc"))
+CENSUS_SHA256 = "9791f289391d1c169c52b0c325601d9e82f97eac620b7ac9fba381cb063da1af"  # the default data's hash
 SOURCE_BLOCK = re.compile(r"^  source:\n(?:    .*\n)+", re.MULTILINE)
 
 
@@ -33,16 +34,30 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _params_with_file_source(repo: Path, path: str, sha256: str) -> Path:
-    """The project's params.yaml, its data source switched to a file (what a fork's params look like)."""
+def _params_with_source(repo: Path, block: str) -> Path:
+    """The project's params.yaml with its data source block replaced (a fork's own source is either)."""
     text = (ROOT / "params.yaml").read_text(encoding="utf-8")
-    block = (
-        f"  source:\n    kind: file\n    path: {path}\n    sha256: {sha256}   # the imported file's hash\n"
-    )
     edited, count = SOURCE_BLOCK.subn(block, text, count=1)
     assert count == 1, "params.yaml has no data.source block"
     (repo / "params.yaml").write_text(edited, encoding="utf-8")
     return repo / "params.yaml"
+
+
+def _params_with_file_source(repo: Path, path: str, sha256: str) -> Path:
+    """The data source switched to a file (what an adopted dataset's params look like)."""
+    block = (
+        f"  source:\n    kind: file\n    path: {path}\n    sha256: {sha256}   # the imported file's hash\n"
+    )
+    return _params_with_source(repo, block)
+
+
+def _params_with_package_source(repo: Path) -> Path:
+    """The data source switched to the template's default: the census file inside an installed package."""
+    block = (
+        "  source:\n    kind: package\n    package: xai\n    path: xai/data/census.csv\n"
+        f"    sha256: {CENSUS_SHA256}\n"
+    )
+    return _params_with_source(repo, block)
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +112,12 @@ def test_an_imported_source_is_updated_its_hash_recorded_once_and_a_lost_upstrea
 def test_a_package_or_plain_file_source_is_left_as_it_is(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # given the project's own params.yaml (the default package source) / when refreshed / then unchanged
-    shutil.copy(ROOT / "params.yaml", repo / "params.yaml")
+    # given the template's default package source (on a fork too) / when refreshed / then unchanged
+    params = _params_with_package_source(repo)
+    before = params.read_text(encoding="utf-8")
     assert main(["refresh-data"]) == 0
     assert "pinned by the lock file" in capsys.readouterr().out
-    assert (repo / "params.yaml").read_bytes() == (ROOT / "params.yaml").read_bytes()
+    assert params.read_text(encoding="utf-8") == before
     # given a file tracked with `dvc add` (no upstream to fetch from) / then it is re-ingested as is
     (repo / "rows.csv").write_bytes(b"x\n1\n")
     _run(repo, DVC, "add", "-q", "rows.csv")
