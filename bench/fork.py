@@ -8,7 +8,8 @@ descendants reports it (``RUSAGE_CHILDREN`` in a fresh interpreter per dataset).
     .venv/bin/python bench/fork.py            # figures go to docs/benchmarks.md ("Fork proof")
 
 Options: --tasks binary,multiclass,regression (default: all); --quick: one task (the first in sorted order
-unless --tasks names others), proving the script runs, not figures; --root PATH: the checkout to clone (its
+unless --tasks names others) with this interpreter's environment instead of a `make setup` in the clone,
+proving the script runs, not figures; --root PATH: the checkout to clone (its
 committed HEAD; default: this repository). The datasets always come from this repository's fork proof.
 """
 
@@ -28,8 +29,9 @@ HEADER = "| task | dataset | `make run` | peak memory (largest process) |"
 from tests.test_fork import DATASETS  # noqa: E402 - the fork proof's datasets, after the path is set
 
 
-def measure(task: str, root: Path, workdir: Path) -> tuple[float, float]:
-    """Seconds and peak MiB of `make run` in a fresh clone that adopted ``task``'s dataset."""
+def measure(task: str, root: Path, workdir: Path, quick: bool = False) -> tuple[float, float]:
+    """Seconds and peak MiB of `make run` in a fresh clone that adopted ``task``'s dataset (``quick``: with
+    this interpreter's environment instead of the clone's own ``make setup``)."""
     dataset = DATASETS[task]
     clone = workdir / task
     subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
@@ -39,10 +41,16 @@ def measure(task: str, root: Path, workdir: Path) -> tuple[float, float]:
     sensitive = [arg for name in dataset.sensitive for arg in ("--sensitive", name)]
     init = ["mlship", "init", f"data/{dataset.file}", "--target", dataset.target, *sensitive]
     subprocess.run(init, cwd=clone, env=env, check=True, capture_output=True)
-    subprocess.run(["make", "setup"], cwd=clone, env=env, check=True, capture_output=True)
+    make_run = ["make", "run"]
+    if quick:  # this environment's tools, a fresh stamp: nothing installed into the clone
+        stamp = clone / ".bench-synced"
+        stamp.touch()
+        make_run += [f"VENV={sys.prefix}", f"STAMP={stamp}"]
+    else:
+        subprocess.run(["make", "setup"], cwd=clone, env=env, check=True, capture_output=True)
     probe = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
-        "subprocess.run(['make', 'run'], check=True, capture_output=True); "
+        f"subprocess.run({make_run!r}, check=True, capture_output=True); "
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     result = subprocess.run(
@@ -67,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mlship-fork-bench-") as tmp:
         print(f"{HEADER}\n|---|---|---|---|")
         for task in tasks:
-            seconds, peak = measure(task, args.root.resolve(), Path(tmp))
+            seconds, peak = measure(task, args.root.resolve(), Path(tmp), quick=args.quick)
             print(f"| {task} | {DATASETS[task].file} | {seconds:.1f} s | {peak:.0f} MiB |")
 
 

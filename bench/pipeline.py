@@ -6,7 +6,8 @@ Measures, each in a fresh `git clone` of this repository:
   * `dvc repro` after a params-only change (model.seed), and which stages it re-ran.
 
 Usage: .venv/bin/python bench/pipeline.py [--skip-cold] [--repeats N] [--quick] [--root PATH]
-  --quick      every measurement once with the least work: no cold-cache run, one no-op repeat, the
+  --quick      every measurement once with the least work: no cold-cache run, this interpreter's environment
+               (no `make setup` in the clone), one no-op repeat, the
                checkout's DVC cache copied into the clone (stages restored, not run) and a params-only change
                that re-runs only `evaluate` (`evaluate.calibration_bins`); proves the script runs, not figures
   --root PATH  the checkout to clone (its committed HEAD; default: this repository)
@@ -21,6 +22,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -93,14 +95,19 @@ def main() -> None:
         if args.quick and (root / ".dvc" / "cache").is_dir():
             shutil.copytree(root / ".dvc" / "cache", warm / ".dvc" / "cache", copy_function=link_or_copy)
             label += ", DVC cache of the checkout"
-        env = clean_env()
-        seconds, _ = timed(["make", "run"], warm, env)
+        env, make_run, venv = clean_env(), ["make", "run"], warm / ".venv"
+        if args.quick:  # this interpreter's environment, a fresh stamp: nothing installed into the clone
+            venv = Path(sys.prefix)
+            (warm / ".bench-synced").touch()
+            make_run += [f"VENV={venv}", f"STAMP={warm / '.bench-synced'}"]
+            label += ", this environment"
+        seconds, _ = timed(make_run, warm, env)
         rows.append((label, f"{seconds:.1f} s"))
 
-        env_dvc = clean_env(PATH=f"{warm / '.venv' / 'bin'}{os.pathsep}{clean_env()['PATH']}")
+        env_dvc = clean_env(PATH=f"{venv / 'bin'}{os.pathsep}{clean_env()['PATH']}")
         noop = [timed(["dvc", "repro"], warm, env_dvc)[0] for _ in range(repeats)]
         rows.append((f"no-op `dvc repro` (median of {repeats})", f"{statistics.median(noop):.2f} s"))
-        seconds, _ = timed(["make", "run"], warm, env)
+        seconds, _ = timed(make_run, warm, env)
         rows.append(("no-op `make run`", f"{seconds:.2f} s"))
 
         changed = change_param(warm, *(("evaluate", "calibration_bins") if args.quick else ("model", "seed")))

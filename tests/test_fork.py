@@ -377,7 +377,9 @@ class PassesTheTemplateSuite:
     Integration tests are not run again here: each either repeats on the fork what this proof already does
     there (`dvc repro` with a clean tree is `make run`; bento and HTTP are `make serve`; the gates are
     `make gates`), or proves machinery that does not read the adopted data (registry and containers, the
-    workflows and their step runner, the report's fixture repositories, the benchmarks' smoke runs)."""
+    workflows and their step runner, the report's fixture repositories, the benchmarks' smoke runs).
+    Hypothesis runs its ``fork`` profile here (tests/conftest.py): every property on fewer examples, since
+    the full search runs on the template's own data in the same run, and on the team's data in its own CI."""
 
     def test_the_template_test_suite_passes_on_the_fork(self, fork: Fork) -> None:
         # given the fork / when the template's own tests run there, less the integration tests (see above)
@@ -385,7 +387,7 @@ class PassesTheTemplateSuite:
         result = subprocess.run(
             [str(VENV / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *UNIT_ONLY],
             cwd=fork.root,
-            env=fork.env,
+            env={**fork.env, "HYPOTHESIS_PROFILE": "fork"},
             capture_output=True,
             text=True,
             check=False,
