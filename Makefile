@@ -24,6 +24,11 @@ export BENTOML_DO_NOT_TRACK := true
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY := 1
+# A bytecode cache, whatever the shell says: every pipeline stage, `mlship`, `dvc` and `bentoml` command is a
+# short Python process, and without .pyc files each one compiles pandas, scikit-learn and Deepchecks from source
+# again (importing scikit-learn: 8 s of CPU instead of 2.6 s on the reference machine). The cache lives in
+# $(VENV) and in git-ignored __pycache__ folders.
+unexport PYTHONDONTWRITEBYTECODE
 export PATH := $(abspath $(BIN)):$(abspath $(UV_HOME))/bin:$(PATH)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
