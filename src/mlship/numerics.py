@@ -8,8 +8,11 @@ AVX2 + FMA code paths (OpenBLAS' Haswell kernels, numpy without its AVX-512 loop
 CI runner and laptop of the last decade) and one BLAS thread. Gradient boosting (OpenMP, scikit-learn's own
 compiled code) is deterministic at any thread count and keeps both cores.
 
-Only ``mlship`` commands pin (``cli.main``); they run as fresh processes under ``dvc repro``. A process that
-has already loaded numpy (a test calling ``main`` in-process) keeps its settings; its subprocesses get them.
+``mlship`` commands pin (``cli.main``; they run as fresh processes under ``dvc repro``), and so does the
+service (``mlship.service``, before it imports numpy), so what it answers equals what ``evaluate`` and the
+monitor's skew check compute, bit for bit. A process that has already loaded numpy (a test calling ``main``
+in-process) keeps its settings; its subprocesses get them. The test suite pins itself first
+(``tests/conftest.py``), so its in-process scores are the pipeline's too.
 """
 
 from __future__ import annotations

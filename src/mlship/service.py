@@ -21,6 +21,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlship import numerics
+
+# Before numpy loads (joblib imports it): the pipeline's floating-point kernels, as every `mlship` command
+# pins them, so the service answers bit for bit what `evaluate` and the monitor's skew check compute (numpy's
+# AVX-512 and AVX2 `exp` differ in the last bit: a multiclass softmax showed it).
+numerics.pin()
+
 import bentoml
 import joblib
 from pydantic import BaseModel
@@ -78,15 +85,16 @@ BASE_IMAGE = bentoml.images.Image(
     traffic={"timeout": 30},
     envs=[
         {"name": "OMP_NUM_THREADS", "value": str(SERVICE.threads_per_worker)},
-        {"name": "OPENBLAS_NUM_THREADS", "value": str(SERVICE.threads_per_worker)},
+        {"name": "OPENBLAS_NUM_THREADS", "value": "1"},  # one BLAS thread, as the pipeline (numerics.pin)
     ],
 )
 class ModelService:
     model_ref = bentoml.models.BentoModel(f"{SERVICE.name}:latest")
 
     def __init__(self) -> None:
-        # Each worker is one process on one core: more BLAS/OpenMP threads only contend.
-        threadpool_limits(limits=SERVICE.threads_per_worker)
+        # Each worker is one process on one core: more OpenMP threads only contend. BLAS keeps the one thread
+        # numerics.pin gave it (more threads would change the last bits of a linear model's scores).
+        threadpool_limits(limits=SERVICE.threads_per_worker, user_api="openmp")
         # What is served is captured (params.yaml `monitoring`); refused requests are counted by field first,
         # then their log record becomes one WARNING line naming the fields, not an ERROR with a traceback.
         self.capture = capture.from_config(SERVICE.name, PARAMS.monitoring, SCHEMA)

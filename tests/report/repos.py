@@ -52,7 +52,12 @@ def fixture_params() -> dict[str, Any]:
     loaded["service"]["name"] = SERVICE
     loaded["paths"]["raw"] = "data/raw/source.csv"
     loaded["data"]["schema"] = "schema.yaml"
-    loaded["gates"]["slice_gap"]["max_gap"] = {"region": 0.1, "band": 0.1}
+    # The fixture data is binary: its slice and simple-model settings are fixed here, whatever task and data
+    # size this checkout adopted (a fork's params.yaml names its own task's metric and slice size).
+    slices = loaded["gates"]["slice_gap"]
+    slices["metric"], slices["min_slice_size"] = "roc_auc", 100
+    slices["max_gap"] = {"region": 0.1, "band": 0.1}
+    loaded["gates"]["simple_model"]["metric"] = "roc_auc"
     return loaded
 
 
