@@ -214,10 +214,9 @@ down: tools-containers $(STAMP) ## stop the local environments' containers and t
 	mlship deploy down
 
 # pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process), whole modules and classes kept
-# on one worker so their fixtures are built once, the longest groups first (tests/conftest.py orders them).
-# pytest exits 5 when it collects no test: make fails on it.
+# on one worker so their fixtures are built once. pytest exits 5 when it collects no test: make fails on it.
 PYTEST_WORKERS ?= auto
-PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: test
 test: tools-test $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)

@@ -176,18 +176,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.get_closest_marker("xdist_group") is None:
             scope = item.cls.__qualname__ if item.cls is not None else ""
             item.add_marker(pytest.mark.xdist_group(f"{item.nodeid.split('::', 1)[0]}::{scope}"))
-    # Longest first (the Makefile runs xdist with --no-loadscope-reorder, so workers take groups in this
-    # order): the fork proof's classes (minutes each, and they share no lock), then the other integration
-    # groups, then the unit and property tests, which fill the gaps at the end instead of a lone long group
-    # keeping one worker busy while the other idles. Each group keeps its place as a whole.
-    rank: dict[str, int] = {}
-    for item in items:
-        group = _group(item)
-        mine = 0 if item.get_closest_marker("fork") else 1 if item.get_closest_marker("integration") else 2
-        rank[group] = min(rank.get(group, mine), mine)
-    items.sort(key=lambda item: rank[_group(item)])
-
-
-def _group(item: pytest.Item) -> str:
-    marker = item.get_closest_marker("xdist_group")
-    return str(marker.args[0] if marker and marker.args else marker.kwargs.get("name", "")) if marker else ""
