@@ -63,7 +63,6 @@ def clone(
         text = re.sub(
             rf"(\n    {environment}:\n      port: ){config.port}", rf"\g<1>{runner.free_port()}", text
         )
-    text = re.sub(r"ready_timeout_s: \S+", "ready_timeout_s: 40", text)
     (path / "params.yaml").write_text(text, encoding="utf-8")
     save_model(production_model, path / params.paths.model)
     env = {

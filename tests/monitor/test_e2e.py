@@ -198,6 +198,8 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
             for key, value in item.items():
                 if key.startswith("prediction.") and isinstance(value, float):
                     item[key] = float(np.nextafter(value, 2.0))
+                elif key.startswith("prediction.") and isinstance(value, dict):  # a multiclass answer
+                    item[key] = {label: float(np.nextafter(p, 2.0)) for label, p in value.items()}
             lines.append(json.dumps(item))
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, report = _monitor(clone, tmp_path / "skew.md", "--from", str(altered), "--since", start)
