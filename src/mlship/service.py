@@ -85,8 +85,7 @@ BASE_IMAGE = bentoml.images.Image(
     traffic={"timeout": 30},
     envs=[
         {"name": "OMP_NUM_THREADS", "value": str(SERVICE.threads_per_worker)},
-        {"name": "OPENBLAS_NUM_THREADS", "value": "1"},  # one BLAS thread, as the pipeline (numerics.pin)
-    ],
+    ],  # BLAS: the one thread numerics.pin sets in every process that imports this module
 )
 class ModelService:
     model_ref = bentoml.models.BentoModel(f"{SERVICE.name}:latest")
