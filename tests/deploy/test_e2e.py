@@ -13,7 +13,8 @@ import httpx
 import pytest
 from tests.deploy.shipping import Clone
 
-from mlship.deploy import registry
+from mlship.config import load_params
+from mlship.deploy import registry, runner
 
 pytestmark = pytest.mark.integration
 
@@ -174,13 +175,18 @@ def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) 
 
 
 def _containers(clone: Clone, environment: str) -> list[str]:
+    """This clone's containers in ``environment``, and no other checkout's: the suite's other workers (the
+    monitoring and bench tests) and a second run on the same machine keep their own staging running."""
+    scope = (clone.path / load_params(clone.path / "params.yaml").deploy.runtime_dir).resolve()
     out = subprocess.run(
         [
             "podman",
             "ps",
             "--all",
             "--filter",
-            f"label=io.mlship.environment={environment}",
+            f"label={runner.LABEL}={environment}",
+            "--filter",
+            f"label={runner.SCOPE}={scope}",
             "--format",
             "{{.Names}}",
         ],
@@ -188,7 +194,9 @@ def _containers(clone: Clone, environment: str) -> list[str]:
         capture_output=True,
         text=True,
     ).stdout
-    return [name for name in out.split() if name]
+    names = [name for name in out.split() if name]
+    assert names, f"no {environment} container of this clone ({scope}) to remove"
+    return names
 
 
 def _broken_copy(clone: Clone, digest: str, tag: str) -> str:

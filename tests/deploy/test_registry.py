@@ -18,12 +18,13 @@ from mlship.deploy import registry, runner
 
 @pytest.fixture(scope="module")
 def tiny_image() -> Iterator[str]:
-    """A one-file image (no base) in local storage."""
+    """A one-file image (no base) in local storage, named for this process: a second run on the machine
+    builds and removes its own."""
     container = subprocess.run(
         ["buildah", "from", "--quiet", "scratch"], check=True, capture_output=True, text=True
     ).stdout.strip()
     subprocess.run(["buildah", "config", "--label", "purpose=registry-test", container], check=True)
-    name = "localhost/mlship-registry-test:1"
+    name = f"localhost/mlship-registry-test:{os.getpid()}"
     subprocess.run(["buildah", "commit", "--quiet", "--rm", container, name], check=True, capture_output=True)
     yield name
     subprocess.run(["podman", "rmi", "--force", name], check=False, capture_output=True)
