@@ -177,24 +177,8 @@ def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) 
 def _containers(clone: Clone, environment: str) -> list[str]:
     """This clone's containers in ``environment``, and no other checkout's: the suite's other workers (the
     monitoring and bench tests) and a second run on the same machine keep their own staging running."""
-    scope = (clone.path / load_params(clone.path / "params.yaml").deploy.runtime_dir).resolve()
-    out = subprocess.run(
-        [
-            "podman",
-            "ps",
-            "--all",
-            "--filter",
-            f"label={runner.LABEL}={environment}",
-            "--filter",
-            f"label={runner.SCOPE}={scope}",
-            "--format",
-            "{{.Names}}",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    names = [name for name in out.split() if name]
+    scope = clone.path / load_params(clone.path / "params.yaml").deploy.runtime_dir
+    names = [container.name for container in runner.containers(scope, environment)]
     assert names, f"no {environment} container of this clone ({scope}) to remove"
     return names
 
