@@ -217,22 +217,46 @@ down: tools-containers $(STAMP) ## stop the local environments' containers and t
 # on one worker so their fixtures are built once. pytest exits 5 when it collects no test: make fails on it.
 PYTEST_WORKERS ?= auto
 PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadgroup
+# The tiers (docs/pull-requests.md). `make test` judges this repository, as its working tree is: code, data,
+# model, service, shipping and the production loop. The template's own proofs have their own targets: the
+# fork proof (`make test-template`: other datasets adopted with `mlship init`) and every bench script's quick
+# mode (`make bench-smoke`, on the model, bento and image `make test` built for the same working tree).
+TEAM_TESTS := not fork and not bench
 
 .PHONY: test
-test: tools-test $(STAMP) $(ACTIONLINT) ## run the whole test suite (fails if no test ran)
-	$(PYTEST) $(PYTEST_ARGS)
+test: tools-test $(STAMP) $(ACTIONLINT) ## run the whole test suite of this repository (fails if no test ran)
+	$(PYTEST) -m "$(TEAM_TESTS)" $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: tools-node $(STAMP) $(ACTIONLINT) ## unit and property tests only, no container tools (the `test` job)
-	$(PYTEST) -m "not integration" $(PYTEST_ARGS)
+	$(PYTEST) -m "not integration and $(TEAM_TESTS)" $(PYTEST_ARGS)
 
 .PHONY: test-integration
-test-integration: tools-test $(STAMP) $(ACTIONLINT) ## the slow integration tests, less the fork proof (the `integration` job)
-	$(PYTEST) -m "integration and not fork" $(PYTEST_ARGS)
+test-integration: tools-test $(STAMP) $(ACTIONLINT) ## the integration tests of `make test` (the `integration` job)
+	$(PYTEST) -m "integration and $(TEAM_TESTS)" $(PYTEST_ARGS)
 
 .PHONY: test-template
 test-template: tools-test $(STAMP) $(ACTIONLINT) ## the fork proof: the template adopts other datasets (the `template` job)
 	$(PYTEST) -m fork $(PYTEST_ARGS)
+
+# The quick modes wait on servers and containers more than they compute: more workers than cores.
+BENCH_WORKERS ?= 4
+.PHONY: bench-smoke
+bench-smoke: tools-test $(STAMP) ## every bench/ script's quick mode, reusing what `make test` built for this tree
+	MLSHIP_TEST_REUSE=1 pytest -n $(BENCH_WORKERS) --dist loadgroup -m bench $(PYTEST_ARGS)
+
+# `make bench` (bench.yml): every bench script in full, each one's table in reports/bench/<script>.md. Not run
+# here: the no-op service (bench/serving.py serves it) and fresh_machine.py (as root, a whole Debian root
+# filesystem: run by hand, docs/benchmarks.md).
+BENCH_NOT_RUN := noop_service.py fresh_machine.py
+.PHONY: bench
+bench: tools-test repro ## every bench/ script in full (minutes each): tables in reports/bench/ (the bench workflow)
+	@mkdir -p reports/bench; failed=""; \
+	for script in $(filter-out $(BENCH_NOT_RUN:%=bench/%),$(sort $(wildcard bench/*.py))); do \
+		name="$$(basename "$$script" .py)"; echo "bench: $$script -> reports/bench/$$name.md"; \
+		python "$$script" > "reports/bench/$$name.md" || failed="$$failed $$name"; \
+	done; \
+	if [[ -n "$$failed" ]]; then echo "bench: failed:$$failed" >&2; exit 1; fi
 
 .PHONY: check
 check: tools-node $(STAMP) $(ACTIONLINT) ## lint, format, strict types, hygiene, workflows (zizmor, schema, actionlint)

@@ -58,6 +58,19 @@ def link_or_copy(source: str, target: str) -> None:
         shutil.copy2(source, target)
 
 
+def dvc_cache(root: Path) -> Path | None:
+    """The DVC cache the checkout uses (``.dvc/cache``, or where ``dvc cache dir`` points), if it has one."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dvc"), "cache", "dir"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    cache = Path(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else None
+    return cache if cache is not None and cache.is_dir() else None
+
+
 def change_param(clone: Path, section: str, key: str) -> str:
     """Add 1 to a number in params.yaml; returns the key changed."""
     params_path = clone / "params.yaml"
@@ -92,8 +105,9 @@ def main() -> None:
             rows.append(("`make run`, fresh clone, cold package cache", f"{seconds:.1f} s"))
         warm = fresh_clone(root, base, "warm")
         label = "`make run`, fresh clone, warm package cache"
-        if args.quick and (root / ".dvc" / "cache").is_dir():
-            shutil.copytree(root / ".dvc" / "cache", warm / ".dvc" / "cache", copy_function=link_or_copy)
+        cache = dvc_cache(root) if args.quick else None
+        if cache is not None:
+            shutil.copytree(cache, warm / ".dvc" / "cache", copy_function=link_or_copy)
             label += ", DVC cache of the checkout"
         env, make_run, venv = clean_env(), ["make", "run"], warm / ".venv"
         if args.quick:  # this interpreter's environment, a fresh stamp: nothing installed into the clone

@@ -11,6 +11,14 @@ from mlship import numerics
 numerics.pin()
 
 import os
+
+# pytest-xdist runs one worker process per core. scikit-learn's OpenMP code (gradient boosting's fit and
+# predict) would start one thread per core in each of them, and its threads spin-wait on a core the other
+# worker holds: a property test scoring small frames ran 8 times slower with the other core busy (54 s
+# against 7 s). One thread per worker, set before scikit-learn loads, for the worker and every tool it starts
+# (the trees, and the model's bytes, are the same at any thread count: tests/test_train.py).
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 import subprocess
 import sys
 import tempfile
@@ -21,7 +29,16 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 from sklearn.pipeline import Pipeline
-from tests.shared import Reproduced, clone_working_tree, git, once, tools_env, use_cache
+from tests.shared import (
+    Reproduced,
+    clone_working_tree,
+    git,
+    once,
+    registered_services,
+    run_root,
+    tools_env,
+    use_cache,
+)
 
 from mlship import telemetry
 from mlship.config import ModelConfig, Params, load_params
@@ -40,6 +57,18 @@ def pytest_configure() -> None:
     os.environ["MLSHIP_PARAMS"] = str(REPO_ROOT / "params.yaml")
     # The service's capture of in-process and `bentoml serve` tests goes to a private directory too.
     os.environ["MLSHIP_CAPTURE_DIR"] = tempfile.mkdtemp(prefix="mlship-capture-")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller (or the one process without pytest-xdist) stops what the run's workers shared."""
+    if hasattr(session.config, "workerinput"):
+        return
+    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    for service in registered_services(run_root(factory)):
+        if service["kind"] == "registry":
+            from mlship.deploy import runner  # noqa: PLC0415 -- only when a run started one
+
+            runner.registry_down(Path(service["runtime"]))
 
 
 telemetry.disable()
@@ -163,7 +192,7 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Reproduced:
         assert result.returncode == 0, f"dvc repro failed:\n{result.stdout}\n{result.stderr}"
         return {"output": result.stdout, "status": git(clone, "status", "--porcelain")}
 
-    directory, value = once(tmp_path_factory, "reproduced", build)
+    directory, value = once(tmp_path_factory, "reproduced", build, publish=True)
     return Reproduced(directory / "repo", directory / "cache", value["output"], value["status"])
 
 

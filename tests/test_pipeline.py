@@ -75,17 +75,20 @@ def test_a_forced_repro_gives_a_byte_identical_model_and_identical_metrics(proje
     assert (_sha256(model), metrics.read_text()) == before
 
 
-def test_the_model_bytes_do_not_depend_on_the_callers_blas_settings(project: Path) -> None:
+def test_the_model_bytes_do_not_depend_on_the_callers_blas_and_thread_settings(project: Path) -> None:
     # given the models `dvc repro` trained, as recorded in dvc.lock
     models = [project / "models" / "model.joblib", project / "models" / "simple_model.joblib"]
     before = [_sha256(path) for path in models]
-    # when `mlship train` runs again in a shell that asks for other BLAS threads, kernels and SIMD loops
-    # (each of these alone changes the logistic regression's last bits when nothing pins them)
+    # when `mlship train` runs again in a shell that asks for other BLAS threads, kernels and SIMD loops, and
+    # another number of OpenMP threads (each of the BLAS settings alone changes the logistic regression's last
+    # bits when nothing pins them; the thread count was written into gradient boosting's pickled bin mapper)
     hostile = {
         **os.environ,
         "OPENBLAS_NUM_THREADS": "2",
         "OPENBLAS_CORETYPE": "Sandybridge",
         "NPY_DISABLE_CPU_FEATURES": "AVX2 FMA3",
+        # more OpenMP threads than the machine has cores (never what the reproduction used)
+        "OMP_NUM_THREADS": str((os.cpu_count() or 1) + 1),
     }
     result = subprocess.run(
         ["mlship", "train"], cwd=project, capture_output=True, text=True, env=hostile, check=False

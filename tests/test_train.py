@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import joblib
@@ -15,6 +16,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from tests.strategies import feature_frames
+from threadpoolctl import threadpool_limits
 
 from mlship.config import Params
 from mlship.data.schema import Schema, split_xy
@@ -82,6 +84,27 @@ def test_training_twice_gives_byte_identical_artifacts(
         save_model(train(features, target, config, schema), tmp_path / name)
         digests.append(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
     # then the files are identical
+    assert digests[0] == digests[1]
+
+
+def test_the_artifact_does_not_depend_on_how_many_cores_trained_it(
+    params: Params, schema: Schema, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    # given the same data and config / when trained on one OpenMP thread and on more than the machine has
+    features, target = split_xy(sample, schema)
+    config = params.model.model_copy(
+        update={
+            "estimator": "hist_gradient_boosting",
+            "monotonic": {},
+            "hist_gradient_boosting": params.model.hist_gradient_boosting.model_copy(update={"max_iter": 20}),
+        }
+    )
+    digests = []
+    for threads in (1, (os.cpu_count() or 1) + 1):
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            save_model(train(features, target, config, schema), tmp_path / f"{threads}.joblib")
+        digests.append(hashlib.sha256((tmp_path / f"{threads}.joblib").read_bytes()).hexdigest())
+    # then the files are identical: a laptop, a 2-core and a 4-core CI runner write the same dvc.lock
     assert digests[0] == digests[1]
 
 

@@ -98,6 +98,21 @@ def train(
     """Fit a fresh model on ``features`` (selected by name, so column order does not matter)."""
     model = build_model(config, schema, estimator_name)
     model.fit(features, target)
+    return _machine_independent(model)
+
+
+def _machine_independent(model: Pipeline) -> Pipeline:
+    """Forget how many cores the fit used, the one thing in the artifact that depends on the machine.
+
+    Gradient boosting's fitted bin mapper keeps the OpenMP thread count of the machine that trained it
+    (``n_threads``; scikit-learn 1.7). The trees are identical at any thread count, but the pickled bytes,
+    and so the model's hash in ``dvc.lock``, differed between a 2-core CI runner, a 4-core one and an
+    8-core laptop. The mapper only bins data during ``fit``; ``None`` there means "the machine's default",
+    what a fit on any machine asks for.
+    """
+    mapper = getattr(model.steps[-1][1], "_bin_mapper", None)
+    if mapper is not None and hasattr(mapper, "n_threads"):
+        mapper.n_threads = None
     return model
 
 

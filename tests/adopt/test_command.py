@@ -113,7 +113,7 @@ def test_init_writes_a_schema_the_file_validates_against(project: Path) -> None:
     # and the summary names what to review next
     rendered = result.render()
     assert "positive label 'Yes'" in rendered
-    assert "make run && make gates && make test && make serve" in rendered
+    assert "make run && make test; then make gates" in rendered
 
 
 def test_a_second_run_changes_nothing(project: Path) -> None:

@@ -1,10 +1,12 @@
-"""Every benchmark under bench/ still runs: each script's quick mode against a reproduced clone.
+"""Every benchmark under bench/ still runs: each script's quick mode on what the run already built.
 
-A quick mode exercises every code path of its script once with the least work (see each script's
-docstring); this proves the script starts, talks to the current code and prints its result table, not
-that any figure is good (figures go to docs/benchmarks.md, produced by the full runs). The scripts that
-need system tools (wrk for serving, the container tools for shipping) fail with a message naming them when
-they are missing: `make test` installs them (tools/machine.sh).
+A quick mode exercises its script's code paths once with the least work (see each script's docstring); this
+proves the script starts, talks to the current code and prints its result table, not that any figure is good
+(figures go to docs/benchmarks.md, produced by the full runs). The scripts run on the artifacts `make test`
+and `make test-template` built for this working tree (tests/bench/conftest.py): the reproduced pipeline, the
+shipped image and its source repository, the fork proof's binary fork; none builds a model, bento or image of
+its own. The scripts that need system tools (wrk for serving, the container tools for shipping) fail with a
+message naming them when they are missing: `make bench-smoke` installs them (tools/machine.sh).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.bench]
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
@@ -55,15 +57,23 @@ def test_every_bench_script_has_a_smoke_run() -> None:
 
 @pytest.mark.parametrize(
     "script",
-    # each script on whichever worker is free (the scripts share nothing but the reproduced clone)
+    # each script on whichever worker is free (the scripts share nothing but what the run built)
     [pytest.param(script, marks=pytest.mark.xdist_group(f"bench-{script}")) for script in sorted(SMOKE)],
 )
-def test_quick_mode_runs_and_prints_its_table(script: str, reproduced_clone: Path, tmp_path: Path) -> None:
-    # given a clone of the working tree with the pipeline reproduced
+def test_quick_mode_runs_and_prints_its_table(
+    script: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # given what the run built for this working tree: a reproduced clone, the shipped image's source, a fork
+    if script == "shipping.py":
+        arguments = ["--root", str(request.getfixturevalue("shipped").source)]
+    elif script == "fork.py":
+        arguments = ["--adopted", str(request.getfixturevalue("adopted_fork"))]
+    else:
+        arguments = ["--root", str(request.getfixturevalue("reproduced_clone"))]
     env = {k: v for k, v in os.environ.items() if k != "MLSHIP_PARAMS"}
-    # when the script runs in its quick mode against that clone (from elsewhere: it must not rely on cwd)
+    # when the script runs in its quick mode on it (from elsewhere: it must not rely on cwd)
     result = subprocess.run(
-        [sys.executable, str(BENCH / script), "--quick", "--root", str(reproduced_clone)],
+        [sys.executable, str(BENCH / script), "--quick", *arguments],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -1,28 +1,23 @@
-"""Real parts for the shipping tests: a registry in a temp dir, a clone of this repository, images built
-from its bentos with podman/buildah, environments on free loopback ports.
-
-The model inside the images is the session's default model (trained on the real split like `dvc repro`'s
-train stage); everything after it is what `make image` runs: `mlship store-model`, `bentoml build`,
-`mlship deploy image`.
+"""Real parts for the shipping tests, each made once per run and shared by every worker: the offline base
+image, one registry, and one image — the working tree's reproduced pipeline committed in a source repository
+and built there by `make image` (tests/deploy/shipping.py). Each test clones the source, pushes the image to
+its own repository in the registry and runs its own environments on free loopback ports; a test that needs a
+second image (another commit, a broken image) builds only that one.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from sklearn.pipeline import Pipeline
-from tests.deploy.shipping import Clone
-from tests.shared import run_root
+from tests.deploy.shipping import Clone, Shipped, build_source, clone_source
+from tests.shared import Reproduced, once, register_service, remember_images, run_root
 
 from mlship.config import Params
 from mlship.deploy import runner
-from mlship.train import save_model
 
 BASE_IMAGE = "localhost/mlship-pybase:bookworm"
 
@@ -37,46 +32,54 @@ def base_image(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> str
     return BASE_IMAGE
 
 
-@pytest.fixture(scope="module")
-def registry_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    runtime = tmp_path_factory.mktemp("registry")
-    port = runner.free_port()
-    runner.registry_up(runtime, port)
-    yield port
-    runner.registry_down(runtime)
+@pytest.fixture(scope="session")
+def registry_port(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """The run's one registry (Debian's docker-registry on a free loopback port): started by the first
+    worker that needs it, stopped by the controller when the run ends."""
+
+    def start(directory: Path) -> int:
+        port = runner.free_port()
+        runner.registry_up(directory, port)
+        register_service(tmp_path_factory, "registry", directory)
+        return port
+
+    _, port = once(tmp_path_factory, "registry", start)
+    return int(port)
+
+
+@pytest.fixture(scope="session")
+def shipped(reproduced: Reproduced, base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Shipped:
+    """The working tree's image, built once per run (and published for `make bench-smoke`)."""
+
+    def build(directory: Path) -> dict[str, str]:
+        value = build_source(reproduced, directory, base_image)
+        remember_images(directory, [value["image"]])
+        return value
+
+    directory, value = once(tmp_path_factory, "shipped", build, publish=True)
+    return Shipped(
+        source=directory / "source",
+        cache=reproduced.cache,
+        bentoml_home=Path(value["bentoml_home"]),
+        sha=value["sha"],
+        image=value["image"],
+    )
 
 
 @pytest.fixture(scope="module")
 def clone(
-    repo_root: Path,
+    request: pytest.FixtureRequest,
+    shipped: Shipped,
     registry_port: int,
     base_image: str,
-    production_model: Pipeline,
     params: Params,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Clone]:
-    """A clone of this repository's HEAD whose environments listen on free ports, with its model trained."""
-    path = tmp_path_factory.mktemp("ship") / "repo"
-    subprocess.run(["git", "clone", "--quiet", str(repo_root), str(path)], check=True)
-    text = (path / "params.yaml").read_text(encoding="utf-8")
-    for environment, config in params.deploy.environments.items():
-        text = re.sub(
-            rf"(\n    {environment}:\n      port: ){config.port}", rf"\g<1>{runner.free_port()}", text
-        )
-    (path / "params.yaml").write_text(text, encoding="utf-8")
-    save_model(production_model, path / params.paths.model)
-    env = {
-        **os.environ,
-        "MLSHIP_REGISTRY": f"127.0.0.1:{registry_port}/{params.service.name}",
-        "MLSHIP_BASE_IMAGE": base_image,
-        "MLSHIP_PARAMS": str(path / "params.yaml"),
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    env.pop("GITHUB_ACTIONS", None)
-    repo = Clone(path=path, env=env, repository=env["MLSHIP_REGISTRY"], name=params.service.name)
-    repo.commit("environments on free ports for this test")
+    """A clone of the run's source for this module: HEAD is the image's commit; its own environments on
+    free ports and its own repository in the run's registry."""
+    module = request.module.__name__.rsplit(".", 2)
+    repository = "-".join([params.service.name, *module[-2:]]).replace("_", "-").lower()
+    target = tmp_path_factory.mktemp("ship") / "repo"
+    repo = clone_source(shipped, target, params, registry_port, repository, base_image)
     yield repo
     repo.make("down", check=False)

@@ -1,11 +1,34 @@
-"""A clone of this repository driven through the real commands (the shipping tests' one helper)."""
+"""The shipping tests' one world: the working tree's reproduced pipeline committed in a source repository, its
+image built once per run by the real `make image`, and clones of that source driven through the real
+commands.
+
+A clone made with ``git clone`` keeps the source's commit ids, so the image built for the source's HEAD is
+the image of every clone's HEAD: each test pushes it to its own repository in the run's one registry and
+deploys it to its own environments (free loopback ports, written into the clone's ``params.yaml`` as a
+local, uncommitted setting, so HEAD stays the commit the image was built from).
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.shared import Reproduced, git, use_cache
+
+from mlship.config import Params
+from mlship.deploy import runner
+
+VENV = Path(sys.executable).parent.parent
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
 
 
 @dataclass(frozen=True)
@@ -27,8 +50,7 @@ class Clone:
 
     def make(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A make target of the clone, run with this test run's environment (``STAMP=``: no re-sync of it)."""
-        venv = str(Path(sys.executable).parent.parent)
-        return self.run("make", "--no-print-directory", f"VENV={venv}", "STAMP=", *args, check=check)
+        return self.run("make", "--no-print-directory", f"VENV={VENV}", "STAMP=", *args, check=check)
 
     def mlship(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run("mlship", *args, check=check)
@@ -41,14 +63,68 @@ class Clone:
 
     def build_image(self) -> str:
         """`make image` for HEAD: the model into the store, the bento, the OCI image. Returns the sha."""
-        sha = self.head()
-        self.mlship("store-model")
-        self.run("bentoml", "build", "--version", sha[:12])
-        self.mlship("deploy", "image", "--bento", f"{self.name}:{sha[:12]}", "--backend", "buildah")
-        return sha
+        os.utime(self.path / "requirements" / "serving.txt")  # this environment's tools: nothing to export
+        self.make("image")
+        return self.head()
 
     def commit(self, message: str) -> str:
-        self.git(
-            "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "--allow-empty", "-am", message
-        )
+        self.git("commit", "--quiet", "--allow-empty", "-am", message)
         return self.head()
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The run's source repository and the image of its HEAD (``localhost/<name>:sha-<sha12>``)."""
+
+    source: Path
+    #: The DVC cache the source's outputs are in (the run's reproduced pipeline's).
+    cache: Path
+    #: The BentoML home the image's bento was built in (a clone that builds another commit uses it too).
+    bentoml_home: Path
+    sha: str
+    image: str
+
+
+def build_source(reproduced: Reproduced, directory: Path, base_image: str) -> dict[str, str]:
+    """The reproduced working tree, committed with the outputs `dvc repro` wrote (when the working tree's
+    own ``dvc.lock`` was stale, the reproduced one), and `make image` run there. Returns what
+    :class:`Shipped` needs beyond the directory."""
+    source = reproduced.copy_to(directory / "source")
+    home = directory / "bentoml"
+    env = {**os.environ, **IDENTITY, "BENTOML_HOME": str(home), "MLSHIP_BASE_IMAGE": base_image}
+    env.pop("MLSHIP_PARAMS", None)
+    env.pop("GITHUB_ACTIONS", None)
+    if git(source, "status", "--porcelain"):
+        git(source, "add", "-A")
+        git(source, "commit", "-q", "-m", "the pipeline's outputs, as dvc repro wrote them")
+    clone = Clone(source, env, "", "")
+    sha = clone.build_image()
+    name = clone.mlship("config", "--get", "service.name").stdout.strip()
+    return {"sha": sha, "image": f"localhost/{name}:sha-{sha[:12]}", "bentoml_home": str(home)}
+
+
+def clone_source(
+    shipped: Shipped, target: Path, params: Params, registry_port: int, repository: str, base_image: str
+) -> Clone:
+    """A clone of the source (same commits) with its own environment ports, DVC cache and registry
+    repository ``127.0.0.1:<port>/<repository>``."""
+    git(target.parent, "clone", "--quiet", "--no-local", str(shipped.source), str(target))
+    use_cache(target, shipped.cache)
+    settings = target / "params.yaml"
+    text = settings.read_text(encoding="utf-8")
+    for environment, config in params.deploy.environments.items():
+        text = re.sub(
+            rf"(\n    {environment}:\n      port: ){config.port}", rf"\g<1>{runner.free_port()}", text
+        )
+    settings.write_text(text, encoding="utf-8")
+    env = {
+        **os.environ,
+        **IDENTITY,
+        "MLSHIP_REGISTRY": f"127.0.0.1:{registry_port}/{repository}",
+        "MLSHIP_BASE_IMAGE": base_image,
+        "MLSHIP_PARAMS": str(settings),
+        "BENTOML_HOME": str(shipped.bentoml_home),
+    }
+    env.pop("GITHUB_ACTIONS", None)
+    name = params.service.name
+    return Clone(path=target, env=env, repository=env["MLSHIP_REGISTRY"], name=name)

@@ -1,5 +1,8 @@
 """Build → push → staging → release → new commit → staging → release → rollback, with real parts: a
-registry, podman containers serving HTTP, git tags. Digests are checked against the registry at every step."""
+registry, podman containers serving HTTP, git tags. Digests are checked against the registry at every step.
+
+The first image is the run's shared one (tests/deploy/conftest.py: the working tree, built by `make image`);
+the second commit's image is built here, by the same `make image`."""
 
 from __future__ import annotations
 
@@ -7,13 +10,17 @@ import json
 import subprocess
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
-from tests.deploy.shipping import Clone
+from tests.deploy.shipping import Clone, Shipped
+from tests.strategies import request_records
 
-from mlship.config import load_params
+from mlship.config import Params, load_params
+from mlship.data.schema import Schema
 from mlship.deploy import registry, runner
 
 pytestmark = pytest.mark.integration
@@ -37,9 +44,16 @@ def _log_length(clone: Clone) -> int:
     return int(clone.git("rev-list", "--count", "HEAD"))
 
 
-def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) -> None:
-    # given: the image of the first commit, built and pushed
-    first = clone.build_image()
+def test_merge_to_staging_release_new_commit_release_and_rollback(
+    clone: Clone,
+    shipped: Shipped,
+    params: Params,
+    schema: Schema,
+    split_frames: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    # given: the image of the first commit (the run's `make image` of the working tree), pushed
+    first = clone.head()
+    assert first == shipped.sha
     pushed = clone.mlship("deploy", "push").stdout
     first_digest = registry.resolve(clone.repository, f"sha-{first[:12]}")
     assert first_digest is not None
@@ -76,6 +90,8 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) 
     clone.mlship("deploy", "staging")
     assert _metadata(_status(clone)["staging"]["url"])["git_sha"] == second
     clone.git("tag", "v2.0.0")
+    # (from here to the rollback a client keeps sending records to production, each request with its id)
+    traffic = _Traffic(_status(clone)["production"]["url"], request_records(split_frames[1].head(40), schema))
     clone.make("release", "VERSION=v2.0.0")
     # then: production serves the second commit; the first production digest is still named in the registry
     status = _status(clone)
@@ -92,18 +108,27 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) 
     assert (_log_length(clone), _tags(clone)) == (commits, tags)
     assert registry.resolve(clone.repository, "production") == second_digest
 
-    # when: production is rolled back (while a client keeps asking it)
-    answers = _poll_in_background(status["production"]["url"])
+    # when: production is rolled back (while the client keeps asking it)
     clone.make("rollback", "ENV=production")
-    failures = answers.stop()
-    # then: production serves v1 again, answered throughout, tagged everywhere
+    time.sleep(1.0)
+    answered, failures = traffic.stop()
+    # then: production serves v1 again, answered throughout both switches, tagged everywhere
     status = _status(clone)
     assert _metadata(status["production"]["url"])["git_sha"] == first
     assert registry.resolve(clone.repository, "production") == first_digest
     assert registry.resolve(clone.repository, "production-3") == first_digest
     assert f"{clone.name}#production#3" in _tags(clone)
     assert status["production"]["in_sync"]
-    assert failures == [], f"production stopped answering during the rollback: {failures[:3]}"
+    assert failures == [], f"production stopped answering during the release or the rollback: {failures[:3]}"
+    # and: no captured record was lost in the switches: every answered request's records are on the host,
+    # answered by both versions (the containers' capture writers flush what they answered when stopped)
+    time.sleep(0.5)
+    capture = clone.path / params.deploy.runtime_dir / "production" / "capture"
+    lines = [json.loads(line) for path in capture.rglob("*.log*") for line in path.read_text().splitlines()]
+    captured = Counter(line["request_id"] for line in lines if line.get("request_id") in set(answered))
+    assert answered
+    assert all(captured[rid] == len(traffic.records) for rid in answered), "answered records are missing"
+    assert {line["git_sha"] for line in lines if line.get("request_id") in set(answered)} == {first, second}
 
     # when: the rollback is run again
     commits, tags = _log_length(clone), _tags(clone)
@@ -128,9 +153,10 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(clone: Clone) 
 
 
 def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) -> None:
-    # given: staging runs a good image, and a broken image (its server never becomes ready) for a new commit
-    if registry.resolve(clone.repository, "staging") is None:  # this test alone: build and push one first
-        clone.build_image()
+    # given: staging runs a good image, and a broken image for a new commit (its server exits at start, as
+    # one with a missing file or a bad dependency does; a server that hangs is the health check's timeout,
+    # tests/deploy/test_health.py)
+    if registry.resolve(clone.repository, "staging") is None:  # this test alone: push the run's image first
         clone.mlship("deploy", "push")
     clone.mlship("deploy", "staging")
     good = _status(clone)["staging"]["digest"]
@@ -143,9 +169,12 @@ def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) 
     result = clone.mlship("deploy", "staging", check=False)
     failures = answers.stop()
 
-    # then: the command fails naming the health check, staging still runs the good digest and never stopped
+    # then: the command fails naming the health check and why (the container's exit and its last words),
+    # staging still runs the good digest and never stopped
     assert result.returncode != 0
     assert "failed its health check" in result.stderr
+    assert "exited with code 3" in result.stderr
+    assert BROKEN_MESSAGE in result.stderr
     status = _status(clone)["staging"]
     assert status["digest"] == good == status["running"]
     assert registry.resolve(clone.repository, "staging") == good
@@ -183,8 +212,11 @@ def _containers(clone: Clone, environment: str) -> list[str]:
     return names
 
 
+BROKEN_MESSAGE = "the service cannot start: its model file is missing"
+
+
 def _broken_copy(clone: Clone, digest: str, tag: str) -> str:
-    """The good image with an entrypoint that never serves, pushed as ``tag``."""
+    """The good image with an entrypoint that exits at start, pushed as ``tag``."""
     image = f"{clone.repository}@{digest}"
     subprocess.run(
         ["podman", "pull", "--quiet", "--tls-verify=false", image], check=True, capture_output=True
@@ -192,7 +224,8 @@ def _broken_copy(clone: Clone, digest: str, tag: str) -> str:
     container = subprocess.run(
         ["buildah", "from", "--quiet", image], check=True, capture_output=True, text=True
     ).stdout.strip()
-    subprocess.run(["buildah", "config", "--entrypoint", '["sleep", "3600"]', container], check=True)
+    entrypoint = json.dumps(["sh", "-c", f"echo '{BROKEN_MESSAGE}' >&2; exit 3"])
+    subprocess.run(["buildah", "config", "--entrypoint", entrypoint, container], check=True)
     local = f"localhost/broken:{tag}"
     subprocess.run(
         ["buildah", "commit", "--quiet", "--rm", container, local], check=True, capture_output=True
@@ -229,3 +262,40 @@ class _Poller:
 
 def _poll_in_background(url: str) -> _Poller:
     return _Poller(url)
+
+
+class _Traffic:
+    """A client sending the same records to ``/predict`` one request after another, each with its own
+    ``x-request-id``; it keeps the ids answered with 200 and every failure."""
+
+    def __init__(self, url: str, records: list[dict[str, Any]]) -> None:
+        self.url = url
+        self.records = records
+        self.answered: list[str] = []
+        self.failures: list[str] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            n = 0
+            while not self.done.is_set():
+                rid = f"switch-{n}"
+                n += 1
+                try:
+                    answer = client.post(
+                        f"{self.url}/predict", json={"records": self.records}, headers={"x-request-id": rid}
+                    )
+                except httpx.HTTPError as error:
+                    self.failures.append(repr(error))
+                    continue
+                if answer.status_code == 200:
+                    self.answered.append(rid)
+                else:
+                    self.failures.append(f"status {answer.status_code}")
+
+    def stop(self) -> tuple[list[str], list[str]]:
+        self.done.set()
+        self.thread.join()
+        return self.answered, self.failures

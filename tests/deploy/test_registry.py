@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from unittest import mock
 
 import httpx
@@ -12,8 +13,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.deploy.shipping import Clone
+from tests.shared import clone_working_tree
 
 from mlship.deploy import registry, runner
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Iterator[Clone]:
+    """A clone of the working tree (no image needed: `make registry` and `make down` only)."""
+    path = clone_working_tree(tmp_path / "repo")
+    env = {k: v for k, v in os.environ.items() if k not in {"MLSHIP_PARAMS", "MLSHIP_REGISTRY"}}
+    repo = Clone(path=path, env=env, repository="", name="")
+    yield repo
+    repo.make("down", check=False)
 
 
 @pytest.fixture(scope="module")
@@ -50,22 +62,22 @@ def test_push_tag_and_resolve_work_by_digest(registry_port: int, tiny_image: str
 
 
 @pytest.mark.integration
-def test_make_registry_is_idempotent_and_make_down_keeps_the_data(clone: Clone) -> None:
+def test_make_registry_is_idempotent_and_make_down_keeps_the_data(checkout: Clone) -> None:
     # given: a free port for the clone's own registry
     port = runner.free_port()
     # when: `make registry` runs twice
-    first = clone.make("registry", f"REGISTRY_PORT={port}").stdout
-    second = clone.make("registry", f"REGISTRY_PORT={port}").stdout
+    first = checkout.make("registry", f"REGISTRY_PORT={port}").stdout
+    second = checkout.make("registry", f"REGISTRY_PORT={port}").stdout
     # then: one registry answers; the second run found it running
     assert "started" in first
     assert "already running" in second
     assert httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=5).status_code == 200
     # when: `make down`
-    clone.make("down", f"REGISTRY_PORT={port}")
+    checkout.make("down", f"REGISTRY_PORT={port}")
     # then: the registry is stopped and its data directory kept
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=2)
-    assert (clone.path / ".deploy/registry").is_dir()
+    assert (checkout.path / ".deploy/registry").is_dir()
 
 
 @given(

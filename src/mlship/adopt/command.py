@@ -60,7 +60,8 @@ class InitResult:
             f"  2. params.yaml gates: {', '.join(limits)}; slice gap on {gates.slice_gap.metric} "
             f"per sensitive attribute ({', '.join(gates.slice_gap.max_gap) or 'none declared'})",
             "  3. the sensitive attributes (--sensitive) and params.yaml model.monotonic (reset to none)",
-            "  4. git diff, then: make run && make gates && make test && make serve",
+            "  4. git diff, then: make run && make test; then make gates (your model's verdicts) "
+            "and make serve",
         ]
         return "\n".join(lines)
 

@@ -201,7 +201,9 @@ class Deployer:
         )
         _say(f"{environment}: started {new.name} on 127.0.0.1:{new.port}; checking it")
         timeout = self.params.deploy.ready_timeout_s
-        verdict = health.check(f"http://127.0.0.1:{new.port}", git_sha, version, timeout)
+        verdict = health.check(
+            f"http://127.0.0.1:{new.port}", git_sha, version, timeout, stopped=lambda: runner.exited(new)
+        )
         if verdict.healthy:
             front.switch(new.port)
             verdict = health.check(f"http://127.0.0.1:{front.port}", git_sha, version, timeout)

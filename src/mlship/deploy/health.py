@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,12 +16,24 @@ class Health:
     detail: str
 
 
+#: How often a waiting check asks whether the server's process is still there (``stopped``).
+STOPPED_EVERY_S = 1.0
+
+
 def check(  # noqa: PLR0911 -- one early return per failed condition, each with its own message
-    base_url: str, git_sha: str, version: str, timeout_s: float
+    base_url: str,
+    git_sha: str,
+    version: str,
+    timeout_s: float,
+    stopped: Callable[[], str | None] | None = None,
 ) -> Health:
     """Wait for ``/readyz``, then require ``/metadata`` to name ``git_sha``/``version`` and ``/predict`` to
-    answer its own example record (built by the server from the schema it serves)."""
+    answer its own example record (built by the server from the schema it serves).
+
+    ``stopped`` (while waiting): None while the server's process runs, else why it stopped; a server that
+    died does not become ready, so the check fails at once with that reason instead of waiting it out."""
     deadline = time.monotonic() + timeout_s
+    asked = time.monotonic()
     with httpx.Client(base_url=base_url, timeout=10.0) as client:
         while True:
             try:
@@ -28,6 +41,11 @@ def check(  # noqa: PLR0911 -- one early return per failed condition, each with 
                     break
             except httpx.HTTPError:
                 pass
+            if stopped is not None and time.monotonic() - asked >= STOPPED_EVERY_S:
+                asked = time.monotonic()
+                reason = stopped()
+                if reason is not None:
+                    return Health(False, f"not ready: {reason}")
             if time.monotonic() > deadline:
                 return Health(False, f"not ready within {timeout_s:.0f} s ({base_url}/readyz)")
             time.sleep(0.25)

@@ -123,6 +123,24 @@ def containers(scope: Path, environment: str) -> list[Container]:
     return found
 
 
+def exited(container: Container) -> str | None:
+    """None while the container runs (or is starting); once it has stopped, why: its exit code and the
+    last lines it wrote (a server that crashed at start, a missing file, a bad entrypoint)."""
+    state = _podman(
+        "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", container.name, check=False
+    ).split()
+    if not state:
+        return f"container {container.name} is gone"
+    status, code = state[0], state[1] if len(state) > 1 else "?"
+    if status in {"created", "configured", "initialized", "running", "paused"}:
+        return None
+    logs = subprocess.run(
+        ["podman", "logs", "--tail", "3", container.name], capture_output=True, text=True, check=False
+    )
+    tail = " | ".join(line.strip() for line in (logs.stdout + logs.stderr).splitlines() if line.strip())
+    return f"container {container.name} {status} with code {code}" + (f": {tail[-400:]}" if tail else "")
+
+
 def stop(container: Container) -> None:
     _podman("rm", "--force", "--time", "5", container.name, check=False)
 
