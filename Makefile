@@ -216,7 +216,7 @@ down: tools-containers $(STAMP) ## stop the local environments' containers and t
 # pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process), whole modules and classes kept
 # on one worker so their fixtures are built once. pytest exits 5 when it collects no test: make fails on it.
 PYTEST_WORKERS ?= auto
-PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 # The tiers (docs/pull-requests.md). `make test` judges this repository, as its working tree is: code, data,
 # model, service, shipping and the production loop. The template's own proofs have their own targets: the
 # fork proof (`make test-template`: other datasets adopted with `mlship init`) and every bench script's quick
@@ -243,7 +243,7 @@ test-template: tools-test $(STAMP) $(ACTIONLINT) ## the fork proof: the template
 BENCH_WORKERS ?= 4
 .PHONY: bench-smoke
 bench-smoke: tools-test $(STAMP) ## every bench/ script's quick mode, reusing what `make test` built for this tree
-	MLSHIP_TEST_REUSE=1 pytest -n $(BENCH_WORKERS) --dist loadgroup -m bench $(PYTEST_ARGS)
+	MLSHIP_TEST_REUSE=1 pytest -n $(BENCH_WORKERS) --dist loadgroup --no-loadscope-reorder -m bench $(PYTEST_ARGS)
 
 # `make bench` (bench.yml): every bench script in full, each one's table in reports/bench/<script>.md. Not run
 # here: the no-op service (bench/serving.py serves it) and fresh_machine.py (as root, a whole Debian root

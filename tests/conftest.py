@@ -196,12 +196,30 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Reproduced:
     return Reproduced(directory / "repo", directory / "cache", value["output"], value["status"])
 
 
+#: The run's longest chain, started first on one worker: the cold `dvc repro`, then the image built from it,
+#: then the shipping end to end (about half of `make test`'s wall time on two cores). Meanwhile the other
+#: workers run the unit tests, which need neither; the other integration tests come last, when the
+#: reproduced pipeline and the image they share are ready.
+STARTS_FIRST = ("tests/deploy/test_e2e.py",)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """pytest-xdist (``--dist loadgroup``): keep each test class, or each module's plain test functions,
     on one worker, so their class- and module-scoped fixtures are built once; a test that shares a costly
-    machine resource across modules names its group itself (``@pytest.mark.xdist_group("containers")``)."""
+    machine resource across modules names its group itself (``@pytest.mark.xdist_group("containers")``).
+
+    Then the order the groups are handed out in (the Makefile turns off xdist's own reordering by group
+    size, which handed the two-test shipping group out last): :data:`STARTS_FIRST`, the unit tests, the
+    other integration tests."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             scope = item.cls.__qualname__ if item.cls is not None else ""
             item.add_marker(pytest.mark.xdist_group(f"{item.nodeid.split('::', 1)[0]}::{scope}"))
+
+    def turn(item: pytest.Item) -> int:
+        if item.nodeid.split("::", 1)[0] in STARTS_FIRST:
+            return 0
+        return 2 if item.get_closest_marker("integration") else 1
+
+    items.sort(key=turn)  # stable: within each turn, the collection order
