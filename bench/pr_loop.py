@@ -12,8 +12,8 @@ Measured:
   * the `check` job (with --jobs check), fresh clone.
 
 Usage: .venv/bin/python bench/pr_loop.py [--jobs pipeline,check] [--quick] [--root PATH]
-  --quick      the cheapest job alone (`check`, unless --jobs names others): proves the script and the step
-               runner work, not figures
+  --quick      the cheapest job alone (`check`, unless --jobs names others), in this interpreter's environment
+               (no `make setup` into the clone): proves the script and the step runner work, not figures
   --root PATH  the checkout whose working tree is cloned and whose pr.yml runs (default: this repository)
 Prints a markdown table (paste it into docs/benchmarks.md with the command used).
 """
@@ -106,7 +106,11 @@ def main() -> None:
             rows += _report("pipeline, params-only change, DVC cache restored", job)
         if "check" in jobs:
             fresh = clone_with_working_tree(work / "check", root)
-            rows += _report("check, fresh clone", run_job(workflow, "check", fresh, comment=comment))
+            # --quick: this interpreter's environment (make's command-line variables, through MAKEFLAGS, reach
+            # every make the job starts), so its setup step installs nothing into the clone
+            same = {"MAKEFLAGS": f"VENV={sys.prefix} STAMP="} if args.quick else {}
+            label = "check, fresh clone" + (", this environment" if args.quick else "")
+            rows += _report(label, run_job(workflow, "check", fresh, comment=comment, extra_env=same))
     print("\n".join(rows))
     failed = [row for row in rows if "(FAILED)" in row]
     if failed:

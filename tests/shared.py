@@ -129,7 +129,7 @@ def fingerprint(root: Path = ROOT) -> str:
 
 def run_id(root: Path) -> str:
     """One name per test run, the same in every worker of it."""
-    stamp = f"{root.resolve()}:{root.stat().st_ctime_ns}".encode()
+    stamp = f"{root.resolve()}:{root.stat().st_ino}".encode()  # (not its times: they change as it fills)
     return "run-" + hashlib.sha256(stamp).hexdigest()[:12]
 
 
