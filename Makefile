@@ -213,9 +213,12 @@ retrain-pr: $(STAMP) ## CI: commit the retrained results on branch mlship/retrai
 down: tools-containers $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)
 	mlship deploy down
 
-# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process), whole modules and classes kept
-# on one worker so their fixtures are built once. pytest exits 5 when it collects no test: make fails on it.
-PYTEST_WORKERS ?= auto
+# pytest-xdist: one worker more than the machine has cores (PYTEST_WORKERS=0 runs in this process): the
+# shipping and monitoring tests spend much of their time waiting on containers and health checks, and a third
+# worker on two cores fills that time (`make test` 503 s against 537 s with two; docs/benchmarks.md). Whole
+# modules and classes stay on one worker so their fixtures are built once. pytest exits 5 when it collects no
+# test: make fails on it.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 # The tiers (docs/pull-requests.md). `make test` judges this repository, as its working tree is: code, data,
 # model, service, shipping and the production loop. The template's own proofs have their own targets: the
@@ -240,7 +243,7 @@ test-template: tools-test $(STAMP) $(ACTIONLINT) ## the fork proof: the template
 	$(PYTEST) -m fork $(PYTEST_ARGS)
 
 # The quick modes wait on servers and containers more than they compute: more workers than cores.
-BENCH_WORKERS ?= 4
+BENCH_WORKERS ?= $(PYTEST_WORKERS)
 .PHONY: bench-smoke
 bench-smoke: tools-test $(STAMP) ## every bench/ script's quick mode, reusing what `make test` built for this tree
 	MLSHIP_TEST_REUSE=1 pytest -n $(BENCH_WORKERS) --dist loadgroup --no-loadscope-reorder -m bench $(PYTEST_ARGS)

@@ -10,13 +10,18 @@ local, uncommitted setting, so HEAD stays the commit the image was built from).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 from tests.shared import Reproduced, git, use_cache
 
 from mlship.config import Params
@@ -128,3 +133,40 @@ def clone_source(
     env.pop("GITHUB_ACTIONS", None)
     name = params.service.name
     return Clone(path=target, env=env, repository=env["MLSHIP_REGISTRY"], name=name)
+
+
+def environments(clone: Clone) -> dict[str, dict[str, Any]]:
+    """`mlship deploy status --json` of the clone, by environment."""
+    rows = json.loads(clone.mlship("deploy", "status", "--json", check=False).stdout)
+    return {row["environment"]: row for row in rows}
+
+
+class Poller:
+    """A client asking ``url``'s ``/readyz`` every 0.1 s in the background; it keeps every failure."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.failures: list[str] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            while not self.done.is_set():
+                try:
+                    code = client.get(f"{self.url}/readyz").status_code
+                    if code != 200:
+                        self.failures.append(f"status {code}")
+                except httpx.HTTPError as error:
+                    self.failures.append(repr(error))
+                time.sleep(0.1)
+
+    def stop(self) -> list[str]:
+        self.done.set()
+        self.thread.join()
+        return self.failures
+
+
+def poll_in_background(url: str) -> Poller:
+    return Poller(url)

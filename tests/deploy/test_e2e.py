@@ -2,12 +2,12 @@
 registry, podman containers serving HTTP, git tags. Digests are checked against the registry at every step.
 
 The first image is the run's shared one (tests/deploy/conftest.py: the working tree, built by `make image`);
-the second commit's image is built here, by the same `make image`."""
+the second commit's image is built here, by the same `make image`. A broken image's refusal:
+tests/deploy/test_broken_image.py."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -16,23 +16,18 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from tests.deploy.shipping import Clone, Shipped
+from tests.deploy.shipping import Clone, Shipped, environments, poll_in_background
 from tests.strategies import request_records
 
-from mlship.config import Params, load_params
+from mlship.config import Params
 from mlship.data.schema import Schema
-from mlship.deploy import registry, runner
+from mlship.deploy import registry
 
 pytestmark = pytest.mark.integration
 
 
-def _status(clone: Clone) -> dict[str, dict[str, Any]]:
-    rows = json.loads(clone.mlship("deploy", "status", "--json", check=False).stdout)
-    return {row["environment"]: row for row in rows}
-
-
 def _metadata(url: str) -> dict[str, Any]:
-    answer: dict[str, Any] = httpx.post(f"{url}/metadata", json={}, timeout=10).raise_for_status().json()
+    answer: dict[str, Any] = httpx.post(f"{url}/metadata", json={}, timeout=10).raise_forstatus().json()
     return answer
 
 
@@ -62,7 +57,7 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(
     # when: it goes to staging
     clone.make("deploy-staging")
     # then: staging serves it (its metadata names the commit) and git and the registry agree on the digest
-    status = _status(clone)
+    status = environments(clone)
     assert _metadata(status["staging"]["url"])["git_sha"] == first
     assert status["staging"]["digest"] == first_digest == registry.resolve(clone.repository, "staging")
     assert status["staging"]["in_sync"]
@@ -72,7 +67,7 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(
     clone.git("tag", "v1.0.0")
     clone.mlship("deploy", "release", "v1.0.0")
     # then: production serves the very digest staging ran, tagged in the registry and in git (GTO style)
-    status = _status(clone)
+    status = environments(clone)
     assert _metadata(status["production"]["url"])["git_sha"] == first
     assert status["production"]["digest"] == first_digest
     for tag in ("v1.0.0", "production", "production-1"):
@@ -88,15 +83,17 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(
     second_digest = registry.resolve(clone.repository, f"sha-{second[:12]}")
     assert second_digest not in (None, first_digest)
     clone.mlship("deploy", "staging")
-    assert _metadata(_status(clone)["staging"]["url"])["git_sha"] == second
+    assert _metadata(environments(clone)["staging"]["url"])["git_sha"] == second
     clone.git("tag", "v2.0.0")
     # (from here to the rollback a client keeps sending records to production, each request with its id; a
     # request on a kept-alive connection that the old container closes as it stops is not answered: the
     # client sends the next one, as the monitor's traffic would)
-    traffic = _Traffic(_status(clone)["production"]["url"], request_records(split_frames[1].head(40), schema))
+    traffic = _Traffic(
+        environments(clone)["production"]["url"], request_records(split_frames[1].head(40), schema)
+    )
     clone.make("release", "VERSION=v2.0.0")
     # then: production serves the second commit; the first production digest is still named in the registry
-    status = _status(clone)
+    status = environments(clone)
     assert _metadata(status["production"]["url"])["git_sha"] == second
     assert registry.resolve(clone.repository, "production") == second_digest
     assert registry.resolve(clone.repository, "production-1") == first_digest
@@ -112,13 +109,13 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(
 
     # when: production is rolled back (while the client keeps sending records, and another keeps asking
     # whether production is ready)
-    answers = _poll_in_background(status["production"]["url"])
+    answers = poll_in_background(status["production"]["url"])
     clone.make("rollback", "ENV=production")
     failures = answers.stop()
     time.sleep(1.0)
     answered, _ = traffic.stop()
     # then: production serves v1 again, answered throughout, tagged everywhere
-    status = _status(clone)
+    status = environments(clone)
     assert _metadata(status["production"]["url"])["git_sha"] == first
     assert registry.resolve(clone.repository, "production") == first_digest
     assert registry.resolve(clone.repository, "production-3") == first_digest
@@ -155,118 +152,6 @@ def test_merge_to_staging_release_new_commit_release_and_rollback(
     ]
     assert "in sync" in clone.make("status").stdout
     assert f"{clone.name}#production#4" in _tags(clone)
-
-
-def test_a_broken_image_is_rolled_back_and_refused_for_production(clone: Clone) -> None:
-    # given: staging runs a good image, and a broken image for a new commit (its server exits at start, as
-    # one with a missing file or a bad dependency does; a server that hangs is the health check's timeout,
-    # tests/deploy/test_health.py)
-    if registry.resolve(clone.repository, "staging") is None:  # this test alone: push the run's image first
-        clone.mlship("deploy", "push")
-    clone.mlship("deploy", "staging")
-    good = _status(clone)["staging"]["digest"]
-    broken_commit = clone.commit("a commit whose image is broken")
-    broken = _broken_copy(clone, good, f"sha-{broken_commit[:12]}")
-
-    # when: the broken image is deployed to staging while a client keeps asking staging
-    url = _status(clone)["staging"]["url"]
-    answers = _poll_in_background(url)
-    result = clone.mlship("deploy", "staging", check=False)
-    failures = answers.stop()
-
-    # then: the command fails naming the health check and why (the container's exit and its last words),
-    # staging still runs the good digest and never stopped
-    assert result.returncode != 0
-    assert "failed its health check" in result.stderr
-    assert "exited with code 3" in result.stderr
-    assert BROKEN_MESSAGE in result.stderr
-    status = _status(clone)["staging"]
-    assert status["digest"] == good == status["running"]
-    assert registry.resolve(clone.repository, "staging") == good
-    assert failures == [], f"staging stopped answering: {failures[:3]}"
-    history = json.loads(clone.mlship("deploy", "history", "staging", "--json").stdout)
-    assert history[-1]["digest"] == broken
-    assert history[-1]["result"] == "failed"
-
-    # when: the staging container disappears behind the deploy's back (a crash, a manual `podman rm`)
-    subprocess.run(
-        ["podman", "rm", "--force", *_containers(clone, "staging")], check=True, capture_output=True
-    )
-    drifted = clone.mlship("deploy", "status", check=False)
-    # then: status names the drift and exits 3; re-applying git's desired digest repairs it
-    assert drifted.returncode == 3
-    assert "DRIFT" in drifted.stdout
-    clone.mlship("deploy", "staging", good)
-    assert _status(clone)["staging"]["in_sync"]
-
-    # when: the same digest is proposed for production
-    clone.git("tag", "v9.0.0", broken_commit)
-    refused = clone.mlship("deploy", "release", "v9.0.0", check=False)
-    # then: it is refused, saying why, and production is untouched
-    assert refused.returncode != 0
-    assert "failed a health check" in refused.stderr
-    assert registry.resolve(clone.repository, "v9.0.0") is None
-
-
-def _containers(clone: Clone, environment: str) -> list[str]:
-    """This clone's containers in ``environment``, and no other checkout's: the suite's other workers (the
-    monitoring and bench tests) and a second run on the same machine keep their own staging running."""
-    scope = clone.path / load_params(clone.path / "params.yaml").deploy.runtime_dir
-    names = [container.name for container in runner.containers(scope, environment)]
-    assert names, f"no {environment} container of this clone ({scope}) to remove"
-    return names
-
-
-BROKEN_MESSAGE = "the service cannot start: its model file is missing"
-
-
-def _broken_copy(clone: Clone, digest: str, tag: str) -> str:
-    """The good image with an entrypoint that exits at start, pushed as ``tag``."""
-    image = f"{clone.repository}@{digest}"
-    subprocess.run(
-        ["podman", "pull", "--quiet", "--tls-verify=false", image], check=True, capture_output=True
-    )
-    container = subprocess.run(
-        ["buildah", "from", "--quiet", image], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    entrypoint = json.dumps(["sh", "-c", f"echo '{BROKEN_MESSAGE}' >&2; exit 3"])
-    subprocess.run(["buildah", "config", "--entrypoint", entrypoint, container], check=True)
-    local = f"localhost/broken:{tag}"
-    subprocess.run(
-        ["buildah", "commit", "--quiet", "--rm", container, local], check=True, capture_output=True
-    )
-    pushed = registry.push(local, clone.repository, tag)
-    assert pushed != digest
-    return pushed
-
-
-class _Poller:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.failures: list[str] = []
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=5) as client:
-            while not self.done.is_set():
-                try:
-                    code = client.get(f"{self.url}/readyz").status_code
-                    if code != 200:
-                        self.failures.append(f"status {code}")
-                except httpx.HTTPError as error:
-                    self.failures.append(repr(error))
-                time.sleep(0.1)
-
-    def stop(self) -> list[str]:
-        self.done.set()
-        self.thread.join()
-        return self.failures
-
-
-def _poll_in_background(url: str) -> _Poller:
-    return _Poller(url)
 
 
 class _Traffic:
