@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 
 def _metadata(url: str) -> dict[str, Any]:
-    answer: dict[str, Any] = httpx.post(f"{url}/metadata", json={}, timeout=10).raise_forstatus().json()
+    answer: dict[str, Any] = httpx.post(f"{url}/metadata", json={}, timeout=10).raise_for_status().json()
     return answer
 
 
