@@ -156,6 +156,10 @@ registry: tools-containers $(STAMP) ## run the local OCI registry on 127.0.0.1:$
 image: tools-containers bento base-image ## build the current commit's OCI image from its bento (tag sha-<12-char sha>); print its digest
 	mlship deploy image --backend $(CONTAINER_BACKEND) --bento "$$(mlship config --get service.name):$(BENTO_VERSION)"
 
+.PHONY: keys
+keys: tools-containers $(STAMP) ## create the project's image-signing key once (public key: commit it; docs/runbook.md)
+	mlship deploy keys
+
 .PHONY: push
 push: tools-containers $(STAMP) ## push the current commit's image to $$MLSHIP_REGISTRY; print its digest
 	mlship deploy push

@@ -106,9 +106,13 @@ def main() -> None:
             rows += _report("pipeline, params-only change, DVC cache restored", job)
         if "check" in jobs:
             fresh = clone_with_working_tree(work / "check", root)
-            # --quick: this interpreter's environment (make's command-line variables, through MAKEFLAGS, reach
-            # every make the job starts), so its setup step installs nothing into the clone
-            same = {"MAKEFLAGS": f"VENV={sys.prefix} STAMP="} if args.quick else {}
+            # --quick: this interpreter's environment as the clone's .venv (the hooks run .venv/bin/...), and
+            # no setup stamp (make's command-line variable, through MAKEFLAGS, reaches every make the job
+            # starts), so its setup step installs nothing into the clone
+            same = {}
+            if args.quick:
+                (fresh / ".venv").symlink_to(sys.prefix, target_is_directory=True)
+                same = {"MAKEFLAGS": "STAMP="}
             label = "check, fresh clone" + (", this environment" if args.quick else "")
             rows += _report(label, run_job(workflow, "check", fresh, comment=comment, extra_env=same))
     print("\n".join(rows))

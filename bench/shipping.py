@@ -59,6 +59,7 @@ def main() -> None:  # noqa: PLR0915 -- one linear script of timed steps
     base = CACHED_BASE if args.quick else BASE
     params = load_params(root / "params.yaml")
     name = params.service.name
+    signing_home = params.deploy.signing.home
     scratch = Path(tempfile.mkdtemp(prefix="mlship-bench-"))
     repo = scratch / "repo"
     subprocess.run(["git", "clone", "--quiet", str(root), str(repo)], check=True)
@@ -78,6 +79,8 @@ def main() -> None:  # noqa: PLR0915 -- one linear script of timed steps
         "MLSHIP_BASE_IMAGE": base,
         "MLSHIP_PARAMS": str(repo / "params.yaml"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        # the checkout's signing key signs the pushes (its private half is not in the clone)
+        "MLSHIP_SIGNING_HOME": os.environ.get("MLSHIP_SIGNING_HOME") or str(root / signing_home),
     }
     identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
 

@@ -20,7 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The programs the script and make need to start (a fresh Debian has them: coreutils, bash, make).
 BASICS = ("bash", "env", "id", "grep", "dirname", "cat", "make", "sh", "mkdir", "rm")
 NOBODY = 65534
-CONTAINER_TOOLS = ("podman", "buildah", "skopeo", "docker-registry", "runc", "debootstrap", "newuidmap")
+CONTAINER_TOOLS = (
+    "podman",
+    "buildah",
+    "skopeo",
+    "docker-registry",
+    "runc",
+    "debootstrap",
+    "newuidmap",
+    "gpg",
+)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@
 #   tests       curl, jq, kubectl, wrk, promtool
 #                                            the README's service example, the kustomize overlays, the bench
 #                                            smoke runs, the Prometheus alert rules
-#   containers  podman, buildah, skopeo, docker-registry, runc, debootstrap, newuidmap + /etc/containers
+#   containers  podman, buildah, skopeo, docker-registry, runc, debootstrap, newuidmap, gpg + /etc/containers
 #                                            images, the local registry, staging and production
 # Nothing missing: silent, exit 0. Missing and this user may install (root, or passwordless sudo as on
 # GitHub's runners): one line saying what, then deploy/local/install.sh. Otherwise: one line naming the
@@ -17,7 +17,7 @@ installer="$here/../deploy/local/install.sh"
 declare -A members=(
     [node]="node npm"
     [tests]="curl jq kubectl wrk promtool"
-    [containers]="podman buildah skopeo docker-registry runc debootstrap newuidmap"
+    [containers]="podman buildah skopeo docker-registry runc debootstrap newuidmap gpg"
 )
 # The container tools also need the engine settings install.sh writes (runc, ulimits, overlay storage).
 containers_configured() { grep -qs "mlship" /etc/containers/containers.conf; }

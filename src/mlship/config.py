@@ -289,6 +289,24 @@ def _default_environments() -> dict[str, EnvironmentConfig]:
     return {"staging": EnvironmentConfig(port=3100), "production": EnvironmentConfig(port=3200)}
 
 
+class SigningConfig(_Frozen):
+    """Who the environments trust: the project's signing key (docs/runbook.md, "Signing keys")."""
+
+    required: bool = Field(
+        default=True,
+        description="every push signed, every deployment pulled under the key's policy; false: neither",
+    )
+    public_key: Path = Field(
+        default=Path("deploy/signing/signing-key.asc"),
+        description="the public key, committed: git says whom the environments trust",
+    )
+    home: Path = Field(
+        default=Path(".deploy/signing"),
+        description="GnuPG home with the private key, never committed ($MLSHIP_SIGNING_HOME overrides)",
+    )
+    name: str = Field(default="mlship image signing", min_length=1, description="the key's user id")
+
+
 class DeployConfig(_Frozen):
     """Shipping: where images go, which environments exist and how a deployment is judged healthy."""
 
@@ -310,6 +328,7 @@ class DeployConfig(_Frozen):
         default=Path("deploy/k8s/overlays"), description="kustomize overlays per environment"
     )
     runtime_dir: Path = Field(default=Path(".deploy"), description="local registry data, locks, proxy state")
+    signing: SigningConfig = Field(default_factory=SigningConfig)
 
     @field_validator("environments")
     @classmethod

@@ -64,13 +64,15 @@ def test_quick_mode_runs_and_prints_its_table(
     script: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     # given what the run built for this working tree: a reproduced clone, the shipped image's source, a fork
+    env = {k: v for k, v in os.environ.items() if k != "MLSHIP_PARAMS"}
     if script == "shipping.py":
-        arguments = ["--root", str(request.getfixturevalue("shipped").source)]
+        shipped = request.getfixturevalue("shipped")
+        arguments = ["--root", str(shipped.source)]
+        env["MLSHIP_SIGNING_HOME"] = str(shipped.signing_home)  # the run's key, which signed nothing yet
     elif script == "fork.py":
         arguments = ["--adopted", str(request.getfixturevalue("adopted_fork"))]
     else:
         arguments = ["--root", str(request.getfixturevalue("reproduced_clone"))]
-    env = {k: v for k, v in os.environ.items() if k != "MLSHIP_PARAMS"}
     # when the script runs in its quick mode on it (from elsewhere: it must not rely on cwd)
     result = subprocess.run(
         [sys.executable, str(BENCH / script), "--quick", *arguments],
@@ -85,3 +87,6 @@ def test_quick_mode_runs_and_prints_its_table(
     output = f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
     assert result.returncode == 0, f"bench/{script} --quick exited {result.returncode}\n{output}"
     assert SMOKE[script] in result.stdout.splitlines(), f"bench/{script} printed no result table\n{output}"
+    # and the shipping script deployed the image `make test` built: it built none of its own
+    if script == "shipping.py":
+        assert "| make image (reused: this commit's image was built) |" in result.stdout, output

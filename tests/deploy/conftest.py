@@ -61,6 +61,7 @@ def shipped(reproduced: Reproduced, base_image: str, tmp_path_factory: pytest.Te
         source=directory / "source",
         cache=reproduced.cache,
         bentoml_home=Path(value["bentoml_home"]),
+        signing_home=Path(value["signing_home"]),
         sha=value["sha"],
         image=value["image"],
     )

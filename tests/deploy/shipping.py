@@ -24,10 +24,12 @@ from typing import Any
 import httpx
 from tests.shared import Reproduced, git, use_cache
 
-from mlship.config import Params
+from mlship.config import Params, load_params
 from mlship.deploy import runner
 
 VENV = Path(sys.executable).parent.parent
+#: A developer's own signing passphrase never reaches the tests (the run's key has its passphrase file).
+SIGNING_SECRETS = ("MLSHIP_SIGNING_PASSPHRASE", "MLSHIP_SIGNING_PASSPHRASE_FILE")
 IDENTITY = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@t",
@@ -86,26 +88,43 @@ class Shipped:
     cache: Path
     #: The BentoML home the image's bento was built in (a clone that builds another commit uses it too).
     bentoml_home: Path
+    #: The run's signing key (private half; its public half is committed in the source): `make keys`'s.
+    signing_home: Path
     sha: str
     image: str
 
 
 def build_source(reproduced: Reproduced, directory: Path, base_image: str) -> dict[str, str]:
-    """The reproduced working tree, committed with the outputs `dvc repro` wrote (when the working tree's
-    own ``dvc.lock`` was stale, the reproduced one), and `make image` run there. Returns what
-    :class:`Shipped` needs beyond the directory."""
+    """The reproduced working tree with the run's own signing key (`make keys`: a key the repository
+    already names is replaced, as a rotation would), committed with the outputs `dvc repro` wrote (when the
+    working tree's own ``dvc.lock`` was stale, the reproduced one), and `make image` run there. Returns
+    what :class:`Shipped` needs beyond the directory."""
     source = reproduced.copy_to(directory / "source")
-    home = directory / "bentoml"
-    env = {**os.environ, **IDENTITY, "BENTOML_HOME": str(home), "MLSHIP_BASE_IMAGE": base_image}
-    env.pop("MLSHIP_PARAMS", None)
-    env.pop("GITHUB_ACTIONS", None)
+    home, signing_home = directory / "bentoml", directory / "signing"
+    env = {
+        **os.environ,
+        **IDENTITY,
+        "BENTOML_HOME": str(home),
+        "MLSHIP_BASE_IMAGE": base_image,
+        "MLSHIP_SIGNING_HOME": str(signing_home),
+    }
+    for name in ("MLSHIP_PARAMS", "GITHUB_ACTIONS", *SIGNING_SECRETS):
+        env.pop(name, None)
+    clone = Clone(source, env, "", "")
+    public_key = source / load_params(source / "params.yaml").deploy.signing.public_key
+    public_key.unlink(missing_ok=True)
+    clone.make("keys")
     if git(source, "status", "--porcelain"):
         git(source, "add", "-A")
-        git(source, "commit", "-q", "-m", "the pipeline's outputs, as dvc repro wrote them")
-    clone = Clone(source, env, "", "")
+        git(source, "commit", "-q", "-m", "the run's signing key; the pipeline's outputs from dvc repro")
     sha = clone.build_image()
     name = clone.mlship("config", "--get", "service.name").stdout.strip()
-    return {"sha": sha, "image": f"localhost/{name}:sha-{sha[:12]}", "bentoml_home": str(home)}
+    return {
+        "sha": sha,
+        "image": f"localhost/{name}:sha-{sha[:12]}",
+        "bentoml_home": str(home),
+        "signing_home": str(signing_home),
+    }
 
 
 def clone_source(
@@ -129,7 +148,10 @@ def clone_source(
         "MLSHIP_BASE_IMAGE": base_image,
         "MLSHIP_PARAMS": str(settings),
         "BENTOML_HOME": str(shipped.bentoml_home),
+        "MLSHIP_SIGNING_HOME": str(shipped.signing_home),
     }
+    for name in SIGNING_SECRETS:
+        env.pop(name, None)
     env.pop("GITHUB_ACTIONS", None)
     name = params.service.name
     return Clone(path=target, env=env, repository=env["MLSHIP_REGISTRY"], name=name)

@@ -81,7 +81,7 @@ BROKEN_MESSAGE = "the service cannot start: its model file is missing"
 
 
 def _broken_copy(clone: Clone, digest: str, tag: str) -> str:
-    """The good image with an entrypoint that exits at start, pushed as ``tag``."""
+    """The good image with an entrypoint that exits at start, pushed as ``tag`` and signed."""
     image = f"{clone.repository}@{digest}"
     subprocess.run(
         ["podman", "pull", "--quiet", "--tls-verify=false", image], check=True, capture_output=True
@@ -97,4 +97,6 @@ def _broken_copy(clone: Clone, digest: str, tag: str) -> str:
     )
     pushed = registry.push(local, clone.repository, tag)
     assert pushed != digest
+    # signed by the project's key like any image CI built: the health check, not the signature, stops it
+    clone.mlship("deploy", "sign", f"{clone.repository}@{pushed}")
     return pushed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from mlship.config import Params
@@ -18,7 +19,14 @@ ACTIONS = {
     "registry-up": "run the local registry (used by `make registry`)",
     "down": "stop the local environments and the local registry (used by `make down`)",
     "repository": "print the image repository in use ($MLSHIP_REGISTRY, GitHub's, or the local registry)",
+    "keys": "create the project's signing key once: private under deploy.signing.home, public committed",
+    "verify": "exit 0 and the key's fingerprint when IMAGE carries the project's signature; 1 naming why not",
+    "sign": "sign IMAGE (a digest already in the registry, after reviewing it) with the project's key",
+    "sbom": "print IMAGE's CycloneDX SBOM, after checking its signature",
+    "provenance": "print IMAGE's provenance statement (in-toto), after checking its signature and subject",
 }
+#: The actions that take an image reference.
+IMAGE_ACTIONS = ("verify", "sign", "sbom", "provenance")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,10 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     subs["history"].add_argument("--json", action="store_true")
     subs["image"].add_argument("--bento", required=True, help="NAME:VERSION in the BentoML store")
     subs["image"].add_argument("--backend", default="buildah", choices=["buildah", "podman", "docker"])
+    for action in IMAGE_ACTIONS:
+        subs[action].add_argument(
+            "image",
+            metavar="IMAGE",
+            help="sha256:..., a tag (sha-<sha12>, staging, v1.2.3) or repository@digest",
+        )
 
 
-def run(args: argparse.Namespace, params: Params) -> int:
-    from mlship.deploy import commands, runner
+def run(args: argparse.Namespace, params: Params) -> int:  # noqa: PLR0912 -- one branch per action
+    from mlship.deploy import commands, runner, signing
 
     deployer = commands.Deployer(params, repo=args.repo)
     action = args.action
@@ -70,4 +84,22 @@ def run(args: argparse.Namespace, params: Params) -> int:
     elif action == "history":
         rows = deployer.history(args.environment)
         print(commands.dumps(rows) if args.json else commands.render_history(rows))
+    elif action == "keys":
+        fingerprint, created = signing.create(deployer.key)
+        what = "created" if created else "already here"
+        key = deployer.key
+        print(f"keys: {fingerprint} {what}; public key {key.public} (commit it), private key in {key.home}")
+    elif action == "verify":
+        try:
+            fingerprint = deployer.verify(args.image)
+        except commands.DeployError as error:
+            print(f"verify: NOT VERIFIED: {error}")
+            return 1
+        print(f"verify: {args.image} signed by {fingerprint}")
+    elif action == "sign":
+        deployer.sign(args.image)
+    elif action == "sbom":
+        sys.stdout.write(deployer.sbom(args.image).decode())
+    elif action == "provenance":
+        sys.stdout.write(deployer.provenance(args.image).decode())
     return 0

@@ -10,9 +10,11 @@ Order of every deployment (crash-safe: a re-run finishes what an interrupted one
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mlship.config import Params
-from mlship.deploy import gitops, health, registry, runner, state
+from mlship.deploy import attachments, gitops, health, provenance, registry, runner, signing, state
 from mlship.deploy.state import VERSION, Entry, EnvironmentState, StateError
 
 LABEL_SHA = "org.opencontainers.image.revision"
@@ -31,6 +33,10 @@ LABEL_DATA = "io.mlship.data-sha256"
 
 class DeployError(RuntimeError):
     """A deployment step failed; the message says which and what state was kept."""
+
+
+class RefusalError(DeployError):
+    """The container runtime refused an image under the signature policy (nothing ran)."""
 
 
 def _say(message: str) -> None:
@@ -65,6 +71,14 @@ class Deployer:
     def load(self, environment: str) -> EnvironmentState:
         self._known(environment)
         return state.load(self.repo / self.state_path(environment), environment)
+
+    @property
+    def key(self) -> signing.Key:
+        return signing.Key.from_config(self.params.deploy.signing, self.repo)
+
+    @property
+    def signing_required(self) -> bool:
+        return self.params.deploy.signing.required
 
     def front(self, environment: str) -> runner.Front:
         return runner.Front(environment, self.params.deploy.environments[environment].port, self.runtime_dir)
@@ -135,10 +149,121 @@ class Deployer:
         return f"sha256:{image_id}"
 
     def push(self) -> str:
+        """Push this commit's image; signed by the project's key (an error, before anything is pushed,
+        without it, unless params.yaml says signing is off), with its signatures, SBOM and provenance beside
+        it in the registry. Re-running it pushes and signs nothing more."""
         sha = gitops.build_commit(self.repo, "HEAD")
-        digest = registry.push(self.local_image(sha), self.repository, f"sha-{sha[:12]}")
-        _say(f"push: {self.repository}:sha-{sha[:12]} = {digest}")
+        local, tag = self.local_image(sha), f"sha-{sha[:12]}"
+        if not self.signing_required:
+            digest = registry.push(local, self.repository, tag)
+            _say(f"push: {self.repository}:{tag} = {digest} (unsigned: deploy.signing.required is false)")
+            return digest
+        try:
+            fingerprint = signing.ready(self.key)
+        except signing.SigningError as error:
+            raise DeployError(f"push refused, nothing pushed: {error}") from None
+        digest = registry.push(local, self.repository, tag)
+        if attachments.present(self.repository, digest) == set(attachments.KINDS):
+            _say(f"push: {self.repository}:{tag} = {digest}, already signed, SBOM and provenance beside it")
+            return digest
+        with tempfile.TemporaryDirectory(prefix="mlship-sign-") as scratch:
+            registry.sign(self.repository, digest, signing.signing_arguments(self.key, Path(scratch)))
+            self._attach(digest, sha, local, Path(scratch))
+        _say(f"push: {self.repository}:{tag} = {digest}, signed by {fingerprint}")
         return digest
+
+    def _attach(self, digest: str, sha: str, local: str, scratch: Path) -> None:
+        """Beside the digest in the registry: its signatures, its SBOM and its provenance (each signed)."""
+        self._attach_signatures(digest)
+        sbom = provenance.sbom_from_image(local)
+        statement = provenance.statement(
+            self.params, self.repo, repository=self.repository, digest=digest, sha=sha, image=local
+        )
+        for kind, name, content in (
+            ("sbom", provenance.SBOM_NAME, sbom),
+            ("att", provenance.STATEMENT_NAME, provenance.dumps(statement)),
+        ):
+            signature = provenance.detach_sign(self.key, content, scratch)
+            attachments.push(self.repository, digest, kind, {name: content, f"{name}.asc": signature})
+
+    def _attach_signatures(self, digest: str) -> None:
+        files = {path.name: path.read_bytes() for path in signing.signatures(self.repository, digest)}
+        if not files:
+            raise DeployError(f"no signature of {digest} in {signing.lookaside()} after signing it")
+        attachments.push(self.repository, digest, "sig", files)
+
+    def sign(self, reference: str) -> str:
+        """Sign a digest already in the registry (after reviewing it): `mlship deploy sign IMAGE`."""
+        digest = self.resolve_image(reference)
+        self._provenance(digest)  # an image `make image` built, nothing else
+        with tempfile.TemporaryDirectory(prefix="mlship-sign-") as scratch:
+            try:
+                arguments = signing.signing_arguments(self.key, Path(scratch))
+            except signing.SigningError as error:
+                raise DeployError(f"sign refused: {error}") from None
+            registry.sign(self.repository, digest, arguments)
+        self._attach_signatures(digest)
+        _say(f"sign: {self.repository}@{digest} signed by {arguments[0][1]}")
+        return digest
+
+    def verify(self, reference: str) -> str:
+        """The key's fingerprint when podman accepts ``reference`` under the committed key's policy."""
+        digest = self.resolve_image(reference)
+        self._pull_verified(digest)
+        return signing.fingerprint(self.key.public)
+
+    def _policy(self) -> Path:
+        return signing.write_policy(self.key.public, self.repository, self.runtime_dir / "signing")
+
+    def _pull_verified(self, digest: str) -> Path | None:
+        """Bring the digest's signatures from the registry into this machine's lookaside, then pull it under
+        the committed key's policy (podman decides). The policy used, or None when signing is off."""
+        if not self.signing_required:
+            runner.pull(self.repository, digest)
+            return None
+        try:
+            fingerprint = signing.fingerprint(self.key.public)
+        except signing.SigningError as error:
+            raise RefusalError(str(error)) from None
+        with tempfile.TemporaryDirectory(prefix="mlship-sig-") as scratch:
+            fetched = attachments.fetch(self.repository, digest, "sig", Path(scratch))
+            if fetched:
+                signing.install(self.repository, digest, list(fetched.values()))
+        policy = self._policy()
+        try:
+            runner.pull(self.repository, digest, policy)
+        except runner.RefusedError as error:
+            raise RefusalError(
+                f"{self.repository}@{digest} refused by the container runtime: {error} (the policy accepts "
+                f"only images signed by key {fingerprint}, {self.key.public}); after reviewing it, sign it: "
+                f"mlship deploy sign {self.repository}@{digest}"
+            ) from None
+        return policy
+
+    def sbom(self, reference: str) -> bytes:
+        digest = self.resolve_image(reference)
+        return self._verified_attachment(digest, "sbom", provenance.SBOM_NAME)
+
+    def provenance(self, reference: str) -> bytes:
+        digest = self.resolve_image(reference)
+        content = self._verified_attachment(digest, "att", provenance.STATEMENT_NAME)
+        provenance.check_subject(content, self.repository, digest)
+        return content
+
+    def _verified_attachment(self, digest: str, kind: str, name: str) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="mlship-attach-") as scratch:
+            files = attachments.fetch(self.repository, digest, kind, Path(scratch))
+            if not files or name not in files:
+                raise DeployError(f"{self.repository}@{digest} has no {name} beside it in the registry")
+            content = files[name].read_bytes()
+            signature = files.get(f"{name}.asc")
+            if signature is None:
+                raise DeployError(f"{name} of {digest} carries no signature")
+            try:
+                provenance.verify_detached(self.key.public, content, signature.read_bytes())
+            except signing.SigningError as error:
+                raise DeployError(f"{name} of {digest}: {error}") from None
+        return content
 
     # --- deployments --------------------------------------------------------------------------------------
     def resolve_image(self, reference: str | None) -> str:
@@ -188,6 +313,9 @@ class Deployer:
         if current.digest == digest and same_release and self._serving(environment, digest, git_sha, version):
             _say(f"{environment}: already serving {digest} (model {version}); nothing to do")
             return False
+        policy = self._checked(
+            environment, digest, action=action, release=release, git_sha=git_sha, version=version
+        )
         front = self.front(environment)
         front.ensure()
         old = self._live(environment)
@@ -198,6 +326,7 @@ class Deployer:
             digest,
             self.params.deploy.container_port,
             capture=(self.runtime_dir / environment / "capture", self.params.monitoring.directory),
+            policy=policy,
         )
         _say(f"{environment}: started {new.name} on 127.0.0.1:{new.port}; checking it")
         timeout = self.params.deploy.ready_timeout_s
@@ -233,6 +362,34 @@ class Deployer:
         _say(f"{environment}: serving {digest} on 127.0.0.1:{front.port} ({verdict.detail})")
         return True
 
+    def _checked(
+        self,
+        environment: str,
+        digest: str,
+        *,
+        action: state.Action,
+        release: str | None,
+        git_sha: str,
+        version: str,
+    ) -> Path | None:
+        """Pull ``digest`` under the signature policy before anything changes; a refusal is recorded in the
+        environment's history (nothing that runs is touched) and raised, naming the image and the reason."""
+        try:
+            return self._pull_verified(digest)
+        except RefusalError as refusal:
+            entry = Entry(
+                action=action,
+                digest=digest,
+                git_sha=git_sha,
+                version=version,
+                release=release,
+                result="refused",
+                at=state.now(),
+                detail=str(refusal),
+            )
+            self._record(environment, entry)
+            raise DeployError(f"{environment}: {refusal}") from None
+
     def _record(self, environment: str, entry: Entry) -> None:
         updated = state.record(self.load(environment), entry, self.repository)
         state.save(self.repo / self.state_path(environment), updated)
@@ -262,6 +419,10 @@ class Deployer:
                 raise DeployError(
                     f"no image built for {version} (commit {commit[:12]}): build and push it first"
                 )
+            git_sha, model = self._provenance(digest)
+            self._checked(
+                "production", digest, action="release", release=version, git_sha=git_sha, version=model
+            )
             production = self.load("production")
             state.check_promotable(digest, self.load("staging"), [production])
             existing = registry.resolve(self.repository, version)
@@ -319,9 +480,12 @@ class Deployer:
             if desired.digest is not None and tagged != desired.digest:
                 drift.append(f"registry tag {environment} = {tagged}, git wants {desired.digest}")
             current, previous = desired.current, desired.previous
+            labels = registry.labels(self.repository, desired.digest) if desired.digest else {}
             report.append(
                 {
                     "environment": environment,
+                    "data_sha256": labels.get(LABEL_DATA),
+                    "signatures": self._signatures_setting(),
                     "url": f"http://127.0.0.1:{self.front(environment).port}",
                     "digest": desired.digest,
                     "release": current.release if current else None,
@@ -335,6 +499,15 @@ class Deployer:
                 }
             )
         return report
+
+    def _signatures_setting(self) -> str:
+        """What every deployment checks: the committed key's fingerprint, or that nothing is checked."""
+        if not self.signing_required:
+            return "OFF (deploy.signing.required: false): unsigned images run"
+        try:
+            return f"required: key {signing.fingerprint(self.key.public)}"
+        except signing.SigningError as error:
+            return f"required, but {error}"
 
     def history(self, environment: str) -> list[dict[str, Any]]:
         return [entry.model_dump(mode="json") for entry in self.load(environment).history]
@@ -355,8 +528,28 @@ SLIM = (
 )
 
 
+#: CycloneDX's tool (cyclonedx-bom, from this environment, mounted read-only) run by the image's own Python on
+#: the image's own environment: the SBOM lists what the image holds, written to provenance.SBOM_PATH.
+SBOM_TOOL_DIR = "/opt/mlship-sbom-tool"
+SBOM = (
+    "import runpy, sys; "
+    f"sys.argv = ['cyclonedx-py', 'environment', '--output-reproducible', '--of', 'JSON', "
+    f"'-o', '{provenance.SBOM_PATH}', '/app/.venv']; "
+    f"sys.path.append('{SBOM_TOOL_DIR}'); "
+    "runpy.run_module('cyclonedx_py', run_name='__main__')"
+)
+
+
+def _sbom_tool() -> Path:
+    spec = importlib.util.find_spec("cyclonedx_py")
+    if spec is None or spec.origin is None:
+        raise DeployError("cyclonedx-bom is not installed in this environment (make setup)")
+    return Path(spec.origin).parent.parent
+
+
 def _slim(image: str) -> None:
-    """Drop what only the build needed and squash the layers (deleting in a later layer saves nothing)."""
+    """Drop what only the build needed, write the image's SBOM with CycloneDX's tool, and squash the layers
+    (deleting in a later layer saves nothing)."""
 
     def buildah(*args: str) -> str:
         done = subprocess.run(["buildah", *args], capture_output=True, text=True, check=False)
@@ -367,6 +560,9 @@ def _slim(image: str) -> None:
     container = buildah("from", "--quiet", "--pull-never", image)
     try:
         buildah("run", "--user", "root", container, "--", "sh", "-c", SLIM)
+        tool = f"{_sbom_tool()}:{SBOM_TOOL_DIR}:ro"
+        python = "/app/.venv/bin/python"
+        buildah("run", "--user", "root", "--volume", tool, container, "--", python, "-c", SBOM)
         buildah("commit", "--quiet", "--squash", container, image)
     finally:
         subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
@@ -378,16 +574,19 @@ def render_status(report: list[dict[str, Any]]) -> str:
         sync = "in sync" if row["in_sync"] else "DRIFT: " + "; ".join(row["drift"])
         lines.append(
             f"{row['environment']:<11} {row['digest'] or '-'}  {row['release'] or ''} "
-            f"model {row['version'] or '-'} git {(row['git_sha'] or '-')[:12]} since {row['since'] or '-'}  "
+            f"model {row['version'] or '-'} git {(row['git_sha'] or '-')[:12]} "
+            f"data {(row['data_sha256'] or '-')[:12]} since {row['since'] or '-'}  "
             f"previous {row['previous'] or '-'}  {row['url']}  {sync}"
         )
+    if report:
+        lines.append(f"signatures: {report[0]['signatures']}")
     return "\n".join(lines)
 
 
 def render_history(rows: list[dict[str, Any]]) -> str:
     return "\n".join(
         f"{r['at']}  {r['action']:<8} {r['result']:<7} {r['digest']}  {r['release'] or ''} "
-        f"model {r['version']}" + (f"  ({r['detail']})" if r["result"] == "failed" else "")
+        f"model {r['version']}" + (f"  ({r['detail']})" if r["result"] in ("failed", "refused") else "")
         for r in rows
     )
 

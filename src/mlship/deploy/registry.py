@@ -41,9 +41,15 @@ def _tls(repository: str, flag: str) -> list[str]:
     return [f"{flag}=false"] if is_local(repository) else []
 
 
-def _skopeo(*args: str) -> str:
+def _skopeo(*args: str, env: dict[str, str] | None = None) -> str:
     try:
-        result = subprocess.run(["skopeo", *args], capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["skopeo", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
+        )
     except FileNotFoundError:
         raise RegistryError("skopeo is not installed (make machine)") from None
     if result.returncode != 0:
@@ -52,12 +58,15 @@ def _skopeo(*args: str) -> str:
 
 
 def push(local_image: str, repository: str, tag: str) -> str:
-    """Copy a local image (podman/buildah storage) to ``repository:tag``; the digest the registry holds."""
+    """Copy a local image (podman/buildah storage) to ``repository:tag``; the digest the registry holds.
+    Signatures local storage keeps for the image (from an earlier pull) are not copied: the registry's copy
+    is signed afterwards, by digest (:func:`sign`)."""
     with tempfile.TemporaryDirectory() as scratch:
         digest_file = Path(scratch) / "digest"
         _skopeo(
             "copy",
             "--quiet",
+            "--remove-signatures",
             *_tls(repository, "--dest-tls-verify"),
             "--digestfile",
             str(digest_file),
@@ -66,6 +75,24 @@ def push(local_image: str, repository: str, tag: str) -> str:
         )
         digest = digest_file.read_text(encoding="utf-8").strip()
     return check_digest(digest)
+
+
+def sign(repository: str, digest: str, signing: tuple[list[str], dict[str, str]]) -> None:
+    """Sign the manifest ``repository@digest`` holds, in place (no tag moves): skopeo's signing arguments
+    and environment (mlship.deploy.signing); the signature goes to this machine's lookaside store."""
+    arguments, env = signing
+    reference = f"docker://{repository}@{check_digest(digest)}"
+    _skopeo(
+        "copy",
+        "--quiet",
+        "--preserve-digests",
+        *_tls(repository, "--src-tls-verify"),
+        *_tls(repository, "--dest-tls-verify"),
+        *arguments,
+        reference,
+        reference,
+        env=env,
+    )
 
 
 def resolve(repository: str, reference: str) -> str | None:

@@ -59,10 +59,27 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def pull(repository: str, digest: str) -> str:
+class RefusedError(RunnerError):
+    """The container runtime refused to pull an image under the signature policy (the message is its own)."""
+
+
+def pull(repository: str, digest: str, policy: Path | None = None) -> str:
+    """Pull ``repository@digest``; with ``policy``, under that signature policy (podman checks it on every
+    pull, even of an image it already has), raising :class:`RefusedError` with podman's reason."""
     image = f"{repository}@{digest}"
     tls = ["--tls-verify=false"] if is_local(repository) else []
-    _podman("pull", "--quiet", *tls, image)
+    checked = ["--signature-policy", str(policy)] if policy is not None else []
+    try:
+        result = subprocess.run(
+            ["podman", "pull", "--quiet", *tls, *checked, image], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise RunnerError("podman is not installed (make machine)") from None
+    if result.returncode != 0:
+        reason = result.stderr.strip().removeprefix("Error: ")
+        if policy is not None and "rejected" in reason.lower():
+            raise RefusedError(reason)
+        raise RunnerError(f"podman pull failed: {reason}")
     return image
 
 
@@ -74,13 +91,15 @@ def start(
     container_port: int,
     *,
     capture: tuple[Path, Path] | None = None,
+    policy: Path | None = None,
 ) -> Container:
     """Start the image beside whatever runs (pulled from the registry by digest) on a free loopback port.
 
     ``capture`` is (host directory, directory in the container): the service's capture is written to the
     host, so it outlives a container switch or a rollback. ``:U`` hands the host directory to the image's
-    non-root user (kept 0700: its files are readable by that user and root only)."""
-    image = pull(repository, digest)
+    non-root user (kept 0700: its files are readable by that user and root only). ``policy``: the image is
+    pulled under that signature policy first (:func:`pull`), and run by digest as pulled."""
+    image = pull(repository, digest, policy)
     port = free_port()
     name = f"mlship-{environment}-{digest[7:19]}-{port}"
     volume: list[str] = []
@@ -91,6 +110,8 @@ def start(
     _podman(
         "run",
         "--detach",
+        "--pull",
+        "never",  # what was just pulled (under the policy, when there is one), by digest
         "--name",
         name,
         "--label",

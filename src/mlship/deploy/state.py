@@ -17,7 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Action = Literal["deploy", "release", "rollback"]
-Result = Literal["healthy", "failed"]
+#: healthy: it ran and passed the health check; failed: it ran and failed it; refused: the container runtime
+#: refused to pull it (no signature by the project's key), so it never ran.
+Result = Literal["healthy", "failed", "refused"]
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 VERSION = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
