@@ -182,6 +182,31 @@ rollback: tools-containers $(STAMP) ## roll ENV back to its previous (or TO=vX.Y
 status: tools-containers $(STAMP) ## what runs in each environment, and whether it matches the desired state in git
 	mlship deploy status
 
+# --- GitHub only (main.yml, release.yml): cosign's keyless signature and GitHub's attestations ---------------
+# The digest comes from the registry (this commit's `sha-` tag, or the build commit of VERSION), never from a
+# workflow expression. cosign is installed by sigstore/cosign-installer; `gh` is on GitHub's runners.
+.PHONY: attest-subject
+attest-subject: $(STAMP) ## CI: this commit's pushed digest to $$GITHUB_OUTPUT (name, digest) and its SBOM to reports/attest/
+	@repository="$$(mlship deploy repository)"; digest="$$(mlship deploy digest)"; \
+	mkdir -p reports/attest; mlship deploy sbom "$$digest" > reports/attest/sbom.cdx.json; \
+	printf 'name=%s\ndigest=%s\n' "$$repository" "$$digest" >> "$${GITHUB_OUTPUT:?set GITHUB_OUTPUT}"; \
+	echo "attest-subject: $$repository@$$digest"
+
+.PHONY: sign-keyless
+sign-keyless: $(STAMP) ## CI: cosign keyless signature of this commit's pushed digest (the workflow's identity)
+	cosign sign --yes "$$(mlship deploy repository)@$$(mlship deploy digest)"
+
+# The identity that signed: main.yml on the default branch of this repository.
+KEYLESS_IDENTITY = $${GITHUB_SERVER_URL:-https://github.com}/$${GITHUB_REPOSITORY:?set GITHUB_REPOSITORY}/.github/workflows/main.yml@refs/heads/main
+.PHONY: verify-keyless
+verify-keyless: $(STAMP) ## CI: the release's digest carries main.yml's keyless signature and GitHub's provenance
+	@[[ -n "$(VERSION)" ]] || { echo "usage: make verify-keyless VERSION=vX.Y.Z" >&2; exit 2; }
+	@image="$$(mlship deploy repository)@$$(mlship deploy digest --commit "$(VERSION)")"; \
+	cosign verify --certificate-identity "$(KEYLESS_IDENTITY)" \
+		--certificate-oidc-issuer https://token.actions.githubusercontent.com "$$image" >/dev/null && \
+	gh attestation verify "oci://$$image" --repo "$$GITHUB_REPOSITORY" && \
+	echo "verify-keyless: $$image signed by $(KEYLESS_IDENTITY), provenance attested"
+
 .PHONY: registry-login
 registry-login: $(STAMP) ## CI: log podman/skopeo in to $$MLSHIP_REGISTRY's host ($$REGISTRY_USER, $$REGISTRY_TOKEN)
 	@repository="$$(mlship deploy repository)"; \

@@ -20,6 +20,7 @@ ACTIONS = {
     "down": "stop the local environments and the local registry (used by `make down`)",
     "repository": "print the image repository in use ($MLSHIP_REGISTRY, GitHub's, or the local registry)",
     "keys": "create the project's signing key once: private under deploy.signing.home, public committed",
+    "digest": "print the digest of this commit's pushed image (--commit REV: of REV's build commit)",
     "verify": "exit 0 and the key's fingerprint when IMAGE carries the project's signature; 1 naming why not",
     "sign": "sign IMAGE (a digest already in the registry, after reviewing it) with the project's key",
     "sbom": "print IMAGE's CycloneDX SBOM, after checking its signature",
@@ -44,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     subs["history"].add_argument("--json", action="store_true")
     subs["image"].add_argument("--bento", required=True, help="NAME:VERSION in the BentoML store")
     subs["image"].add_argument("--backend", default="buildah", choices=["buildah", "podman", "docker"])
+    subs["digest"].add_argument("--commit", default="HEAD", help="a commit, tag or branch (default: HEAD)")
     for action in IMAGE_ACTIONS:
         subs[action].add_argument(
             "image",
@@ -84,6 +86,8 @@ def run(args: argparse.Namespace, params: Params) -> int:  # noqa: PLR0912 -- on
     elif action == "history":
         rows = deployer.history(args.environment)
         print(commands.dumps(rows) if args.json else commands.render_history(rows))
+    elif action == "digest":
+        print(deployer.commit_digest(args.commit))
     elif action == "keys":
         fingerprint, created = signing.create(deployer.key)
         what = "created" if created else "already here"

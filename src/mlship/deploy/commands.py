@@ -283,6 +283,10 @@ class Deployer:
             )
         return digest
 
+    def commit_digest(self, rev: str) -> str:
+        """The digest pushed for ``rev``'s build commit (its ``sha-`` tag in the registry)."""
+        return self.resolve_image(f"sha-{gitops.build_commit(self.repo, rev)[:12]}")
+
     def _provenance(self, digest: str) -> tuple[str, str]:
         labels = registry.labels(self.repository, digest)
         if LABEL_SHA not in labels or LABEL_VERSION not in labels:

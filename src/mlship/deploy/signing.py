@@ -30,6 +30,8 @@ from mlship.config import SigningConfig
 PASSPHRASE_FILE_ENV = "MLSHIP_SIGNING_PASSPHRASE_FILE"  # noqa: S105 -- a variable's name, not a secret
 PASSPHRASE_ENV = "MLSHIP_SIGNING_PASSPHRASE"  # noqa: S105 -- a variable's name, not a secret
 HOME_ENV = "MLSHIP_SIGNING_HOME"
+#: CI: the private key, armored (a repository secret), imported by `make keys` into the GnuPG home.
+PRIVATE_KEY_ENV = "MLSHIP_SIGNING_PRIVATE_KEY"
 #: Where containers/image keeps signatures when no registries.d configuration says otherwise
 #: (containers-registries.d(5)); ``$MLSHIP_LOOKASIDE`` names another (one a registries.d file configures).
 LOOKASIDE_ENV = "MLSHIP_LOOKASIDE"
@@ -106,6 +108,12 @@ def create(key: Key) -> tuple[str, bool]:
     if key.public.exists():
         fpr = fingerprint(key.public)
         if has_private(key, fpr):
+            return fpr, False
+        secret = os.environ.get(PRIVATE_KEY_ENV)
+        if secret:  # CI: the private half from a secret, for the committed public key only
+            _gpg(key.home, "--import", input_text=secret)
+            if not has_private(key, fpr):
+                raise SigningError(f"${PRIVATE_KEY_ENV} holds another key than {fpr} ({key.public})")
             return fpr, False
         raise SigningError(
             f"{key.public} names key {fpr}, whose private half is not in {key.home}: import it there "
