@@ -22,6 +22,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from tests.deploy.shipping import Clone, Shipped
 from tests.monitor.traffic import shift
 from tests.shared import Reproduced
@@ -153,6 +154,15 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     assert report["skew"]["judged"]
     assert report["skew"]["mismatched"] == 0
     assert report["model"]["git_sha"] == sha
+    # and: the report names what made the served model: the data's, the train split's and the model's hashes
+    # that dvc.lock records at the served commit (the image's provenance names the same)
+    lock = yaml.safe_load(clone.git("show", f"{sha}:dvc.lock"))
+    outs = {o["path"]: o["md5"] for stage in lock["stages"].values() for o in stage.get("outs", [])}
+    assert report["model"]["lineage"] == {
+        "data": outs[params.paths.raw.as_posix()],
+        "train": outs[params.paths.train.as_posix()],
+        "model": outs[params.paths.model.as_posix()],
+    }
     # and: live metrics equal the offline metrics of the same rows
     features, encoded = split_xy(test, schema)
     offline = task_metrics(
@@ -163,6 +173,7 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     }
     markdown = (clone.path / "reports/monitor.md").read_text(encoding="utf-8")
     assert markdown.startswith("**HEALTHY**")
+    assert f"data: `{report['model']['lineage']['data'][:12]}`" in markdown
     assert "xychart-beta" in markdown
     assert (clone.path / "reports/monitor/drift.html").is_file()
 

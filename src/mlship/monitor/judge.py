@@ -243,6 +243,7 @@ def judge(
         )
         return _finish(report)
     reference = load_reference(root, sha, params, schema)
+    report["model"]["lineage"] = reference.lineage
     age = (now - reference.trained_at).total_seconds() / 86400.0
     report["staleness"] = {
         "trained_at": reference.trained_at.isoformat(),

@@ -7,13 +7,14 @@ import datetime as dt
 import io
 import json
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dvc.api
 import joblib
 import pandas as pd
+import yaml
 from dvc.exceptions import DvcException
 
 from mlship.config import Params
@@ -28,6 +29,9 @@ class Reference:
     model: Any
     test_metrics: dict[str, float]
     trained_at: dt.datetime
+    #: What made the served model, as ``dvc.lock`` at that commit records it: the raw data's, the train
+    #: split's and the model's md5 (the same hashes the image's provenance statement names).
+    lineage: dict[str, str] = field(default_factory=dict)
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -64,4 +68,28 @@ def load_reference(root: Path, sha: str, params: Params, schema: Schema) -> Refe
             overall = {}
     date = (_git(root, "show", "-s", "--format=%cI", sha) or "").strip()
     trained_at = dt.datetime.fromisoformat(date) if date else dt.datetime.now(dt.UTC)
-    return Reference(sha=sha, train=train, model=model, test_metrics=overall, trained_at=trained_at)
+    return Reference(
+        sha=sha,
+        train=train,
+        model=model,
+        test_metrics=overall,
+        trained_at=trained_at,
+        lineage=lineage(root, sha, params),
+    )
+
+
+def lineage(root: Path, sha: str, params: Params) -> dict[str, str]:
+    """The md5 of the raw data, the train split and the model that ``dvc.lock`` records at commit ``sha``."""
+    text = _git(root, "show", f"{sha}:dvc.lock")
+    try:
+        lock = yaml.safe_load(text) if text else {}
+    except yaml.YAMLError:
+        lock = {}
+    outs = {
+        str(out.get("path")): str(out.get("md5", ""))
+        for stage in (lock or {}).get("stages", {}).values()
+        for out in stage.get("outs", [])
+        if isinstance(out, dict)
+    }
+    wanted = {"data": params.paths.raw, "train": params.paths.train, "model": params.paths.model}
+    return {name: outs[path.as_posix()] for name, path in wanted.items() if path.as_posix() in outs}

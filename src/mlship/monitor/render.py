@@ -50,7 +50,10 @@ def render(report: dict[str, Any]) -> str:
     model = report.get("model") or {}
     lines += [
         f"Source: `{report['source']}` · records judged: {report['records']} · files: {report['files']}"
-        + (f" · served version: `{model['git_sha'][:12]}`" if model else ""),
+        + (f" · served version: `{model['git_sha'][:12]}`" if model else "")
+        + "".join(
+            f" · {name}: `{value[:12]}`" for name, value in (model.get("lineage") or {}).items() if value
+        ),
         "",
     ]
     if report["alerts"]:
