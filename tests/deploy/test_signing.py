@@ -53,6 +53,19 @@ def test_a_committed_key_without_its_private_half_is_never_replaced_silently(
         signing.ready(elsewhere)
 
 
+@pytest.mark.parametrize("secret", ["", "-----BEGIN PGP PRIVATE KEY BLOCK-----"])
+def test_ci_never_makes_a_key_of_its_own_when_none_is_committed(
+    key: signing.Key, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    # given no committed public key, and a workflow that imports the key from a secret (missing: empty)
+    monkeypatch.setenv(signing.PRIVATE_KEY_ENV, secret)
+    # when keys are made / then it refuses, naming the file to commit, and creates nothing
+    with pytest.raises(signing.SigningError, match=r"no public key is committed at .*signing-key\.asc"):
+        signing.create(key)
+    assert not key.public.exists()
+    assert not key.home.exists()
+
+
 def _exported_secret(key: signing.Key, fingerprint: str) -> str:
     """The private key, armored, as a maintainer exports it once for a repository secret (docs/runbook.md)."""
     passphrase = key.passphrase_file.read_text(encoding="utf-8").strip()
@@ -64,16 +77,16 @@ def _exported_secret(key: signing.Key, fingerprint: str) -> str:
 def test_ci_imports_the_private_half_from_a_secret_for_the_committed_key_only(
     key: signing.Key, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given the committed key, its private half exported as a repository secret holds it
+    # given the committed key, its private half exported as a repository secret holds it (and another key)
     fingerprint, _ = signing.create(key)
+    other = signing.Key(public=tmp_path / "other.asc", home=tmp_path / "other", name="o")
+    other_fingerprint, _ = signing.create(other)
     runner = signing.Key(public=key.public, home=tmp_path / "runner", name="t")
     # when a CI runner makes keys with the secret / then it has the private half of the committed key
     monkeypatch.setenv(signing.PRIVATE_KEY_ENV, _exported_secret(key, fingerprint))
     assert signing.create(runner) == (fingerprint, False)
     assert signing.has_private(runner, fingerprint)
     # when the secret holds another key / then it is refused
-    other = signing.Key(public=tmp_path / "other.asc", home=tmp_path / "other", name="o")
-    other_fingerprint, _ = signing.create(other)
     monkeypatch.setenv(signing.PRIVATE_KEY_ENV, _exported_secret(other, other_fingerprint))
     with pytest.raises(signing.SigningError, match="holds another key"):
         signing.create(signing.Key(public=key.public, home=tmp_path / "runner2", name="t"))

@@ -104,7 +104,8 @@ def has_private(key: Key, fpr: str) -> bool:
 def create(key: Key) -> tuple[str, bool]:
     """Create the project's key once: the private half (passphrase-protected) under ``key.home``, the public
     half written to ``key.public`` for git. Returns (fingerprint, created). Re-running changes nothing; a
-    committed public key whose private half is not on this machine is an error, never replaced silently."""
+    committed public key whose private half is not on this machine is an error, never replaced silently, and
+    so is a CI import (``$MLSHIP_SIGNING_PRIVATE_KEY`` set) with no public key committed."""
     if key.public.exists():
         fpr = fingerprint(key.public)
         if has_private(key, fpr):
@@ -119,6 +120,12 @@ def create(key: Key) -> tuple[str, bool]:
             f"{key.public} names key {fpr}, whose private half is not in {key.home}: import it there "
             f"(gpg --homedir {key.home} --import) or, to replace the key, follow docs/runbook.md "
             '("Rotate the key")'
+        )
+    if PRIVATE_KEY_ENV in os.environ:  # CI asked to import a key (set even when its secret is missing)
+        raise SigningError(
+            f"${PRIVATE_KEY_ENV} is set but no public key is committed at {key.public}: a key made here "
+            "would sign with a key nobody reviewed. Run `make keys` on a maintainer's machine, commit "
+            f'{key.public}, and store the private key as the secret (docs/runbook.md, "Signing keys")'
         )
     passphrase = os.environ.get(PASSPHRASE_ENV)
     if passphrase is None:
