@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlship.deploy import signing
+from mlship.deploy import provenance, signing
 
 
 @pytest.fixture
@@ -66,11 +66,40 @@ def test_ci_never_makes_a_key_of_its_own_when_none_is_committed(
     assert not key.home.exists()
 
 
+@pytest.mark.parametrize("passphrase", ["-starts-like-an-option", "inner spaces, quotes \"' and ünïcode"])
+def test_any_passphrase_signs_and_the_signature_verifies(
+    key: signing.Key, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, passphrase: str
+) -> None:
+    # given a key protected by a passphrase gpg could misread on a command line
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, passphrase)
+    fingerprint, _ = signing.create(key)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    # when a statement is signed with it / then the committed public key verifies it, and nothing else does
+    signature = provenance.detach_sign(key, b"statement", scratch)
+    assert provenance.verify_detached(key.public, b"statement", signature) == fingerprint
+    with pytest.raises(signing.SigningError):
+        provenance.verify_detached(key.public, b"another statement", signature)
+
+
+@pytest.mark.parametrize("passphrase", ["", " padded", "padded ", "two\nlines"])
+def test_a_passphrase_gpg_would_not_keep_as_given_is_refused_before_a_key_is_made(
+    key: signing.Key, monkeypatch: pytest.MonkeyPatch, passphrase: str
+) -> None:
+    # given a passphrase gpg's key generation would trim or cut / when keys are made
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, passphrase)
+    # then it is refused, naming the variable, and no key exists that could never sign
+    with pytest.raises(signing.SigningError, match=signing.PASSPHRASE_ENV):
+        signing.create(key)
+    assert not key.public.exists()
+
+
 def _exported_secret(key: signing.Key, fingerprint: str) -> str:
     """The private key, armored, as a maintainer exports it once for a repository secret (docs/runbook.md)."""
-    passphrase = key.passphrase_file.read_text(encoding="utf-8").strip()
+    # the passphrase from its file: as an argument, one starting with "-" is lost (gpg reads it as an option)
     gpg = ["gpg", "--batch", "--homedir", str(key.home), "--pinentry-mode", "loopback"]
-    exported = [*gpg, "--passphrase", passphrase, "--armor", "--export-secret-keys", fingerprint]
+    passphrase = ["--passphrase-file", str(key.passphrase_file)]
+    exported = [*gpg, *passphrase, "--armor", "--export-secret-keys", fingerprint]
     return subprocess.run(exported, capture_output=True, text=True, check=True).stdout
 
 

@@ -127,7 +127,7 @@ def create(key: Key) -> tuple[str, bool]:
             "would sign with a key nobody reviewed. Run `make keys` on a maintainer's machine, commit "
             f'{key.public}, and store the private key as the secret (docs/runbook.md, "Signing keys")'
         )
-    passphrase = os.environ.get(PASSPHRASE_ENV)
+    passphrase = _passphrase_from_env()
     if passphrase is None:
         if key.passphrase_file.is_file():
             passphrase = key.passphrase_file.read_text(encoding="utf-8").strip()
@@ -174,10 +174,21 @@ def ready(key: Key) -> str:
     return fpr
 
 
+def _passphrase_from_env() -> str | None:
+    """``$MLSHIP_SIGNING_PASSPHRASE``, refused when gpg would not keep it as given: gpg's key generation drops
+    surrounding whitespace, so such a key could never sign with the passphrase it was made with."""
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is not None and (not passphrase or passphrase != passphrase.strip() or "\n" in passphrase):
+        raise SigningError(
+            f"${PASSPHRASE_ENV} must be one line, not empty, and neither begin nor end with whitespace"
+        )
+    return passphrase
+
+
 def passphrase_path(key: Key, scratch: Path) -> Path:
     """A file holding the passphrase: ``$MLSHIP_SIGNING_PASSPHRASE`` written to ``scratch`` (0600), else the
     passphrase file."""
-    passphrase = os.environ.get(PASSPHRASE_ENV)
+    passphrase = _passphrase_from_env()
     if passphrase is None:
         return key.passphrase_file
     secret = scratch / "passphrase"
