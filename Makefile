@@ -271,11 +271,12 @@ test-integration: tools-test $(STAMP) $(ACTIONLINT) ## the integration tests of 
 test-template: tools-test $(STAMP) $(ACTIONLINT) ## the fork proof: the template adopts other datasets (the `template` job)
 	$(PYTEST) -m fork $(PYTEST_ARGS)
 
-# The quick modes wait on servers and containers more than they compute: more workers than cores.
+# The quick modes wait on servers and containers more than they compute: more workers than cores. Every
+# bench-marked test lives in tests/bench, so the workers collect that folder alone.
 BENCH_WORKERS ?= $(PYTEST_WORKERS)
 .PHONY: bench-smoke
 bench-smoke: tools-test $(STAMP) ## every bench/ script's quick mode, reusing what `make test` built for this tree
-	MLSHIP_TEST_REUSE=1 pytest -n $(BENCH_WORKERS) --dist loadgroup --no-loadscope-reorder -m bench $(PYTEST_ARGS)
+	MLSHIP_TEST_REUSE=1 pytest -n $(BENCH_WORKERS) --dist loadgroup --no-loadscope-reorder -m bench $(PYTEST_ARGS) tests/bench
 
 # `make bench` (bench.yml): every bench script in full, each one's table in reports/bench/<script>.md. Not run
 # here: the no-op service (bench/serving.py serves it) and fresh_machine.py (as root, a whole Debian root
