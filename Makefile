@@ -263,9 +263,24 @@ test: tools-test $(STAMP) $(ACTIONLINT) ## run the whole test suite of this repo
 test-unit: tools-node $(STAMP) $(ACTIONLINT) ## unit and property tests only, no container tools (the `test` job)
 	$(PYTEST) -m "not integration and $(TEAM_TESTS)" $(PYTEST_ARGS)
 
+# `make test`'s integration tests as three CI jobs on three runners, so that a pull request waits for the
+# longest third: the shipping end to end (its own image chain), the other tests on the real registry and
+# podman, and every other integration test (a new integration module lands there: none is ever left out).
+SHIPPING_TESTS := tests/deploy/test_e2e.py
+CONTAINER_TESTS := tests/deploy/test_broken_image.py tests/deploy/test_registry.py \
+	tests/deploy/test_supply_chain.py tests/monitor/test_e2e.py
+
 .PHONY: test-integration
-test-integration: tools-test $(STAMP) $(ACTIONLINT) ## the integration tests of `make test` (the `integration` job)
-	$(PYTEST) -m "integration and $(TEAM_TESTS)" $(PYTEST_ARGS)
+test-integration: tools-test $(STAMP) $(ACTIONLINT) ## `make test`'s integration tests less the container ones (the `integration` job)
+	$(PYTEST) -m "integration and $(TEAM_TESTS)" $(addprefix --ignore=,$(SHIPPING_TESTS) $(CONTAINER_TESTS)) $(PYTEST_ARGS)
+
+.PHONY: test-shipping
+test-shipping: tools-test $(STAMP) $(ACTIONLINT) ## the shipping end to end on the real registry and podman (the `shipping` job)
+	$(PYTEST) -m "integration and $(TEAM_TESTS)" $(PYTEST_ARGS) $(SHIPPING_TESTS)
+
+.PHONY: test-containers
+test-containers: tools-test $(STAMP) $(ACTIONLINT) ## supply chain, broken image, registry, monitoring end to end (the `containers` job)
+	$(PYTEST) -m "integration and $(TEAM_TESTS)" $(PYTEST_ARGS) $(CONTAINER_TESTS)
 
 .PHONY: test-template
 test-template: tools-test $(STAMP) $(ACTIONLINT) ## the fork proof: the template adopts other datasets (the `template` job)

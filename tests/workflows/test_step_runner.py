@@ -79,7 +79,14 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     ("workflow", "job"),
-    [("pr.yml", "check"), ("pr.yml", "test"), ("pr.yml", "integration"), ("template.yml", "template")],
+    [
+        ("pr.yml", "check"),
+        ("pr.yml", "test"),
+        ("pr.yml", "integration"),
+        ("pr.yml", "shipping"),
+        ("pr.yml", "containers"),
+        ("template.yml", "template"),
+    ],
 )
 def test_the_check_and_test_jobs_run_their_targets_in_a_clone(
     checkout: Path, tmp_path: Path, workflow: str, job: str
