@@ -164,7 +164,9 @@ def environments(clone: Clone) -> dict[str, dict[str, Any]]:
 
 
 class Poller:
-    """A client asking ``url``'s ``/readyz`` every 0.1 s in the background; it keeps every failure."""
+    """A client asking ``url``'s ``/readyz`` every 0.1 s in the background, each time on a new connection
+    (what the front door promises to answer throughout a switch; a connection kept alive across it may lose
+    the request in flight when the old container stops, docs/runbook.md); it keeps every failure."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -174,7 +176,7 @@ class Poller:
         self.thread.start()
 
     def _run(self) -> None:
-        with httpx.Client(timeout=5) as client:
+        with httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0)) as client:
             while not self.done.is_set():
                 try:
                     code = client.get(f"{self.url}/readyz").status_code
