@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -41,6 +41,14 @@ def front(tmp_path: Path) -> Iterator[runner.Front]:
     relay.stop()
 
 
+def _until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait for ``condition`` (the steps of a concurrent scenario happen in order, not after fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the client"
+        time.sleep(0.01)
+
+
 def test_switching_the_backend_moves_new_requests_and_refuses_none(front: runner.Front) -> None:
     # given: a relay in front of backend "old", and a client asking it continuously
     old, new = _backend("old"), _backend("new")
@@ -61,12 +69,13 @@ def test_switching_the_backend_moves_new_requests_and_refuses_none(front: runner
 
     thread = threading.Thread(target=client)
     thread.start()
-    time.sleep(0.3)
+    _until(lambda: "old" in seen)  # the client is answered before the switch, however loaded the machine
     # when: the environment switches to "new", then the old backend stops
     front.switch(new.server_address[1])
-    time.sleep(0.3)
+    _until(lambda: "new" in seen)
     old.shutdown()
-    time.sleep(0.3)
+    answered = len(seen)
+    _until(lambda: len(seen) >= answered + 5)  # and the client keeps being answered after the old one stopped
     done.set()
     thread.join()
     new.shutdown()
