@@ -157,6 +157,18 @@ def clone_source(
     return Clone(path=target, env=env, repository=env["MLSHIP_REGISTRY"], name=name)
 
 
+def working_container(repository: str, digest: str) -> str:
+    """A buildah working container made from ``repository@digest`` (pulled from the run's registry first):
+    what a test changes to make another image from a pushed one (a broken one, a tampered one)."""
+    image = f"{repository}@{digest}"
+    subprocess.run(
+        ["podman", "pull", "--quiet", "--tls-verify=false", image], check=True, capture_output=True
+    )
+    return subprocess.run(
+        ["buildah", "from", "--quiet", image], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def environments(clone: Clone) -> dict[str, dict[str, Any]]:
     """`mlship deploy status --json` of the clone, by environment."""
     rows = json.loads(clone.mlship("deploy", "status", "--json", check=False).stdout)

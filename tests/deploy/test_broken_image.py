@@ -10,7 +10,7 @@ import json
 import subprocess
 
 import pytest
-from tests.deploy.shipping import Clone, environments, poll_in_background
+from tests.deploy.shipping import Clone, environments, poll_in_background, working_container
 
 from mlship.config import load_params
 from mlship.deploy import registry, runner
@@ -82,13 +82,7 @@ BROKEN_MESSAGE = "the service cannot start: its model file is missing"
 
 def _broken_copy(clone: Clone, digest: str, tag: str) -> str:
     """The good image with an entrypoint that exits at start, pushed as ``tag`` and signed."""
-    image = f"{clone.repository}@{digest}"
-    subprocess.run(
-        ["podman", "pull", "--quiet", "--tls-verify=false", image], check=True, capture_output=True
-    )
-    container = subprocess.run(
-        ["buildah", "from", "--quiet", image], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    container = working_container(clone.repository, digest)
     entrypoint = json.dumps(["sh", "-c", f"echo '{BROKEN_MESSAGE}' >&2; exit 3"])
     subprocess.run(["buildah", "config", "--entrypoint", entrypoint, container], check=True)
     local = f"localhost/broken:{tag}"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from packaging.requirements import Requirement
-from tests.deploy.shipping import Clone, Shipped, environments
+from tests.deploy.shipping import Clone, Shipped, environments, working_container
 
 from mlship.config import Params
 from mlship.deploy import registry, signing
@@ -44,13 +44,7 @@ def _push_rebuilt(
 ) -> str:
     """The pushed image with one file added (what a compromised step or a mistaken copy would push), pushed
     as ``tag`` (unsigned, or signed with ``signed_with``); its digest in the registry."""
-    image = f"{clone.repository}@{digest}"
-    subprocess.run(
-        ["podman", "pull", "--quiet", "--tls-verify=false", image], check=True, capture_output=True
-    )
-    container = subprocess.run(
-        ["buildah", "from", "--quiet", image], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    container = working_container(clone.repository, digest)
     subprocess.run(
         ["buildah", "run", "--user", "root", container, "--", "sh", "-c", f"echo {name} > /app/{name}.txt"],
         check=True,
