@@ -70,8 +70,16 @@ repro: $(STAMP) ## reproduce the DVC pipeline (only stages whose inputs changed)
 run: repro ## the main job: set up, reproduce the pipeline, print the metrics
 	@mlship summary
 
+# What the model costs to serve beside the merge base's (reports/serving_cost.json; the serving gates and the
+# report's "Serving cost" read it). Measured once per pair of models: a second run changes nothing. A failed
+# measurement does not stop `make gates`: the serving gates then fail, naming why.
+.PHONY: cost
+cost: repro ## measure the model's serving cost (latency, throughput, size, memory, load) beside the merge base's
+	mlship cost
+
 .PHONY: gates
-gates: repro ## judge the data and the model: Deepchecks verdicts + model gates (non-zero exit on any failure)
+gates: repro ## judge the data and the model: Deepchecks verdicts + model and serving gates (non-zero exit on any failure)
+	-@mlship cost
 	mlship gates
 
 # Optional DVC remote (CI sets DVC_REMOTE_URL from a repository variable, credentials from secrets; see
@@ -94,6 +102,7 @@ repro-check: $(STAMP) ## after `dvc repro`: fail if dvc.lock, metrics or plots d
 
 .PHONY: report
 report: repro ## the PR report vs the merge base on main: reports/report.md + PNGs (runs the gates first)
+	-@mlship cost
 	-@mlship gates >/dev/null
 	mlship report
 
@@ -237,6 +246,21 @@ refresh-data: $(STAMP) ## bring the data source up to date (`dvc update` for a D
 .PHONY: retrain-pr
 retrain-pr: $(STAMP) ## CI: commit the retrained results on branch mlship/retrain, push it, open its PR (never main)
 	mlship github retrain-pr --reason "$${REASON:-}"
+
+# --- the hyper-parameter search (docs/forking.md, "Tuning"; tune.yml proposes it as a pull request) --------
+# `dvc repro split` makes the training split (the only data the search reads) without training the model.
+.PHONY: tune
+tune: $(STAMP) ## search the hyper-parameters on the training split (TRIALS=N): reports/tune.{json,md}
+	dvc repro split
+	mlship tune $${TRIALS:+--trials "$$TRIALS"} $(TUNE_ARGS)
+
+.PHONY: tune-apply
+tune-apply: $(STAMP) ## write reports/tune.json's choice into params.yaml (nothing when the gain is noise)
+	mlship tune --apply
+
+.PHONY: tune-pr
+tune-pr: $(STAMP) ## CI: when params.yaml changed, commit on branch mlship/tune, push it, open/update its PR
+	mlship github tune-pr
 
 .PHONY: down
 down: tools-containers $(STAMP) ## stop the local environments' containers and the local registry (registry data kept)

@@ -42,16 +42,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import psutil
 import yaml
 from threadpoolctl import threadpool_limits
 
 from mlship import telemetry
 from mlship.config import load_params
-from mlship.data.schema import CategoricalColumn, Schema, load_schema, read_processed
+from mlship.data.schema import Schema, load_schema, read_processed
+from mlship.serving import cost
 from mlship.serving.contract import record_model
-from mlship.serving.predictor import CompiledPredictor, PipelinePredictor, compile_predictor
+from mlship.serving.cost import request_record
+from mlship.serving.predictor import CompiledPredictor, PipelinePredictor
 from mlship.serving.process import Server, serve
 from mlship.serving.store import save
 from mlship.train import load_model
@@ -219,22 +220,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def request_record(row: dict[str, Any], schema: Schema) -> dict[str, Any]:
-    """A processed row's features as the JSON record the service takes (missing values as ``None``)."""
-    record: dict[str, Any] = {}
-    for column in schema.features:
-        value = row[column.name]
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            record[column.name] = None
-        elif isinstance(column, CategoricalColumn):
-            record[column.name] = str(value)
-        elif column.kind == "boolean":
-            record[column.name] = bool(value)
-        else:
-            record[column.name] = int(value) if column.kind == "integer" else float(value)
-    return record
-
-
 def tree_cases(compiled: CompiledPredictor, batch: list[Any]) -> dict[str, Callable[[], object]]:
     """One batch through each of the compiled predictor's tree evaluators."""
     cases: dict[str, Callable[[], object]] = {}
@@ -252,16 +237,15 @@ def in_process(
 ) -> dict[str, tuple[float, float]]:
     """p50/p99 (ms): one record through each path; then batches through the two tree evaluators (when the
     service compiles the model: scikit-learn's gradient boosting as ``mlship.train`` builds it)."""
-    pipeline = load_model(model_path)
-    served, generic = compile_predictor(pipeline, schema), PipelinePredictor(pipeline, schema)
+    loaded = cost.load(model_path, schema)  # the service's start-up, as `mlship cost` measures it
+    served, pipeline = loaded.predictor, load_model(model_path)
+    generic = PipelinePredictor(pipeline, schema)
     model = record_model(schema)
     validated = model.model_validate(record)
     frame = generic.frame([validated])
     plain = pipeline.predict_proba if schema.target.is_classifier else pipeline.predict
     cases: dict[str, Callable[[], object]] = {
-        f"validate + {type(served).__name__} (the service's path)": lambda: served.predict(
-            [model.model_validate(record)]
-        ),
+        f"validate + {type(served).__name__} (the service's path)": loaded.call([record]),
         "validate + records -> DataFrame -> Pipeline (PipelinePredictor)": lambda: generic.predict(
             [model.model_validate(record)]
         ),

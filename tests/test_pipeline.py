@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -187,3 +188,48 @@ def test_a_model_param_change_reruns_only_the_stages_that_read_it(project: Path)
 def test_an_evaluate_param_change_reruns_only_evaluate(project: Path) -> None:
     _edit_params(project, "evaluate", "threshold", 0.4)
     assert _ran(_run(project, "dvc", "repro")) == ["evaluate"]
+
+
+def test_the_serving_cost_is_measured_once_per_model_and_the_gates_refuse_a_stale_one(project: Path) -> None:
+    # given the reproduced pipeline
+    measured = project / "reports" / "serving_cost.json"
+    # when the serving cost is measured twice: `make cost` (with this environment's tools), then `mlship cost`
+    stamp = project / ".test-synced"
+    stamp.touch()
+    first = _run(project, "make", "cost", f"VENV={Path(sys.prefix)}", f"STAMP={stamp}")
+    recorded = measured.read_bytes()
+    second = _run(project, "mlship", "cost")
+    # then the first run measures this tree's model through the service's path and the second changes nothing
+    assert "cost: measured" in first
+    assert "already measured" in second
+    assert measured.read_bytes() == recorded
+    document = json.loads(recorded)
+    model = project / "models" / "model.joblib"
+    assert document["pr"]["footprint"]["model_bytes"] == model.stat().st_size
+    assert 0 < document["pr"]["p50_ms"] <= document["pr"]["p99_ms"]
+    # and the gates judge it: size and load time always, the latency ratio when the base's model is found
+    subprocess.run(["mlship", "gates"], cwd=project, capture_output=True, text=True, check=False)
+    serving = _serving_verdicts(project)
+    assert {"model_mb", "load_s"} <= set(serving)
+    assert serving["model_mb"]["status"] == "pass"
+    if document["ratios"] is None:
+        assert serving["latency_ratio"]["status"] == "not_judged"
+    else:
+        assert {"latency_p50_ratio", "latency_p99_ratio"} <= set(serving)
+    # when the model changes after the measurement (here: the simple model in its place)
+    original = model.read_bytes()
+    try:
+        model.write_bytes((project / "models" / "simple_model.joblib").read_bytes())
+        result = subprocess.run(["mlship", "gates"], cwd=project, capture_output=True, text=True, check=False)
+    finally:
+        model.write_bytes(original)
+    # then the serving gates fail closed, naming the stale measurement and the command that measures again
+    assert result.returncode == 1
+    assert "FAIL serving [measurement]" in result.stdout
+    assert "measured another model" in result.stdout
+    assert "make cost" in result.stdout
+
+
+def _serving_verdicts(project: Path) -> dict[str, dict[str, object]]:
+    verdicts = json.loads((project / "reports" / "gates.json").read_text(encoding="utf-8"))["verdicts"]
+    return {v["target"]: v for v in verdicts if v["gate"] == "serving"}

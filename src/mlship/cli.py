@@ -154,6 +154,24 @@ def _gates(args: argparse.Namespace, params: Params) -> int:
     return 0 if outcome.passed else 1
 
 
+def _cost(args: argparse.Namespace, params: Params) -> int:
+    from threadpoolctl import threadpool_limits
+
+    from mlship import costs
+    from mlship.serving.cost import CostError
+
+    try:  # one worker's OpenMP threads, as the service runs
+        with threadpool_limits(limits=params.service.threads_per_worker, user_api="openmp"):
+            document, measured = costs.run(params, _schema(params), Path(args.repo), force=args.force)
+    except CostError as error:
+        print(f"mlship cost: error: {error}", file=sys.stderr)
+        return 1
+    state = "measured" if measured else "already measured for these models (--force measures again)"
+    print(f"cost: {state} -> {costs.path(params)}")
+    print(f"cost: {costs.summary(document)}")
+    return 0
+
+
 def _store_model(args: argparse.Namespace, params: Params) -> int:
     from mlship.serving import store
 
@@ -240,6 +258,20 @@ def _monitor(args: argparse.Namespace, params: Params) -> int:
         return 2
 
 
+def _tune(args: argparse.Namespace, params: Params) -> int:
+    from mlship.tune import command
+
+    if args.apply:
+        from mlship.tune.apply import apply
+        from mlship.tune.record import read
+
+        print(apply(read(command.record_paths(params)[0]), params, args.params).render(args.params))
+        return 0
+    doc = command.search(params, _schema(params), quick=args.quick, trials=args.trials, jobs=args.jobs)
+    print(command.summary(doc, params))
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Handler]] = {
     "init": (
         "adopt a data file: draft schema.yaml, point params.yaml at it, reset dataset-specific settings",
@@ -252,6 +284,7 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     "train": ("fit the model pipeline and save it", _train),
     "evaluate": ("metrics overall and per sensitive slice, plus plot data", _evaluate),
     "checks": ("run one Deepchecks suite and record its verdicts (the gates judge them)", _checks),
+    "cost": ("measure the model's serving cost beside the merge base's (reports/serving_cost.json)", _cost),
     "gates": ("judge the model and the data: one line per failure, non-zero exit if any", _gates),
     "store-model": ("save the trained model to the BentoML model store (version: git SHA)", _store_model),
     "summary": ("print a short table of the current metrics", _summary),
@@ -262,6 +295,11 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
     ),
     "github": ("the production loop on GitHub: monitor issue, retrain dispatch, retrain PR", _github),
     "monitor": ("judge what an environment served: drift, skew, quality, live metrics, staleness", _monitor),
+    "tune": (
+        "hyper-parameter search on the training split (cross-validation): reports/tune.{json,md}; "
+        "--apply writes the choice into params.yaml",
+        _tune,
+    ),
     "report": ("write the PR report (Markdown + PNG charts): the workspace vs the merge base", _report),
     "repro-check": ("after `dvc repro`: fail if dvc.lock, metrics or plots differ from HEAD", _repro_check),
 }
@@ -320,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
             from mlship.github.cli import add_arguments as github_arguments
 
             github_arguments(sub)
-        if name in ("gates", "report", "repro-check"):
+        if name == "cost":
+            sub.add_argument("--force", action="store_true", help="measure again even if already measured")
+        if name in ("cost", "gates", "report", "repro-check"):
             sub.add_argument("--repo", default=".", help="git repository holding the baseline (default: .)")
         if name == "report":
             sub.add_argument(
@@ -339,6 +379,17 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="embed the PNGs (for `cml comment --publish`; or env MLSHIP_REPORT_IMAGES=true)",
             )
+        if name == "tune":
+            sub.add_argument(
+                "--apply",
+                action="store_true",
+                help="no search: write the choice in reports/tune.json into params.yaml (unless it is noise)",
+            )
+            sub.add_argument(
+                "--quick", action="store_true", help="at most 4 trials, 2 folds, 2,000 training rows (tests)"
+            )
+            sub.add_argument("--trials", type=int, metavar="N", help="candidates (default: tune.trials)")
+            sub.add_argument("--jobs", type=int, metavar="N", help="parallel fits (default: one per core)")
         if name == "monitor":
             where = sub.add_mutually_exclusive_group(required=True)
             where.add_argument("--env", metavar="ENV", help="a local environment (its .deploy/ENV/capture)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlship import declared
 from mlship.tasks import HIGHER_IS_BETTER
@@ -227,6 +227,38 @@ class IntervalSettings(_Frozen):
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0, description="interval coverage")
 
 
+class CostMeasurement(_Frozen):
+    """How ``mlship cost`` measures: interleaved rounds of single calls and of batches, in one process."""
+
+    rounds: int = Field(default=30, ge=4, le=1000, description="A-B-B-A rounds of single-record calls")
+    calls_per_block: int = Field(default=40, ge=1, le=10_000, description="calls per model per block")
+    batch_records: int = Field(default=1000, ge=1, le=100_000, description="records per throughput batch")
+    batch_rounds: int = Field(default=8, ge=2, le=1000, description="A-B-B-A rounds of batch calls")
+    resolution: float = Field(
+        default=0.15,
+        ge=0.0,
+        lt=1.0,
+        description=(
+            "a ratio within 1 +- this is within noise even when its interval excludes 1: two copies of one "
+            "model measured side by side differ by up to this (docs/benchmarks.md)"
+        ),
+    )
+
+
+class ServingGate(_Frozen):
+    """What serving may cost: the PR's model beside the merge base's, measured by ``mlship cost``."""
+
+    max_latency_ratio: float = Field(
+        gt=1.0,
+        description="PR / base one-record latency (p50 and p99), judged on the interval's lower bound",
+    )
+    max_model_mb: float = Field(gt=0.0, description="the model file's size on disk, in MB (10^6 bytes)")
+    max_load_s: float = Field(
+        gt=0.0, description="seconds to load and compile the model, as a service starts"
+    )
+    measure: CostMeasurement = Field(default_factory=CostMeasurement)
+
+
 class GatesConfig(_Frozen):
     baseline_ref: str = Field(
         min_length=1, description="branch whose merge base provides the baseline metrics"
@@ -244,6 +276,7 @@ class GatesConfig(_Frozen):
     intervals: IntervalSettings = Field(default_factory=IntervalSettings)
     slice_gap: SliceGapGate
     simple_model: SimpleModelGate
+    serving: ServingGate
 
     @field_validator("floors")
     @classmethod
@@ -380,6 +413,11 @@ class MonitoringConfig(_Frozen):
     drift_samples: int = Field(default=10_000, ge=100, description="rows per side the drift checks sample")
     skew_samples: int = Field(default=2_000, ge=1, description="captured records re-scored offline")
     max_refusal_rate: float = Field(default=0.05, ge=0.0, le=1.0, description="refused / all requests")
+    max_latency_ratio: float = Field(
+        default=3.0,
+        gt=1.0,
+        description="served one-record latency (p50, p99) / the offline one of the same model version",
+    )
     max_missing_ratio: float = Field(default=0.10, ge=0.0, le=1.0, description="per feature, served traffic")
     max_metric_gap: float = Field(
         default=0.05, ge=0.0, description="live metric worse than the test metric by more"
@@ -388,6 +426,155 @@ class MonitoringConfig(_Frozen):
         default=180.0, gt=0.0, description="age of the served model's training commit"
     )
     windows: int = Field(default=6, ge=1, le=50, description="time windows of the drift chart per feature")
+
+
+Scale = Literal["log", "linear", "int"]
+Choice = bool | int | float | str
+
+
+class Dimension(_Frozen):
+    """One searched parameter: a range (``low``, ``high``, ``scale``) or a list of ``choices``."""
+
+    low: float | None = Field(default=None, description="smallest value drawn (inclusive)")
+    high: float | None = Field(default=None, description="largest value drawn (inclusive)")
+    scale: Scale | None = Field(
+        default=None, description="log: log-uniform; linear: uniform; int: uniform over the integers"
+    )
+    choices: list[Choice] | None = Field(default=None, description="values drawn with equal chances")
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> Dimension:
+        bounds = (self.low, self.high, self.scale)
+        if self.choices is not None:
+            if any(b is not None for b in bounds):
+                raise ValueError("give either choices or low/high/scale, not both")
+            if not self.choices:
+                raise ValueError("empty choices: give at least one value")
+            return self
+        if self.low is None or self.high is None or self.scale is None:
+            raise ValueError("a range needs low, high and scale (log | linear | int), or give choices")
+        if not self.low < self.high:
+            raise ValueError(f"empty range: low {self.low:g} is not below high {self.high:g}")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError(f"a log scale needs low > 0, not {self.low:g}")
+        if self.scale == "int" and not (float(self.low).is_integer() and float(self.high).is_integer()):
+            raise ValueError("an int scale needs whole-number bounds")
+        return self
+
+    def values(self) -> list[Choice]:
+        """The values whose validity bounds the whole dimension: the choices, or both ends of the range."""
+        if self.choices is not None:
+            return list(self.choices)
+        assert self.low is not None  # noqa: S101 - checked by the validator
+        assert self.high is not None  # noqa: S101 - likewise
+        if self.scale == "int":
+            return [int(self.low), int(self.high)]
+        return [self.low, self.high]
+
+
+def _within(params_model: type[BaseModel], dimension: Dimension | None, name: str) -> Dimension | None:
+    """``dimension`` if every value it can draw is a valid ``name`` for ``params_model`` (e.g. no negative
+    learning rate), else the estimator's own complaint."""
+    if dimension is None:
+        return None
+    from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415 - only when a space is declared
+
+    field = params_model.model_fields[name]
+    integer = field.annotation is int
+    if field.annotation is bool and dimension.choices is None:
+        raise ValueError(f"{name} is true or false: give choices, not a range")
+    if integer and dimension.scale in ("log", "linear"):
+        raise ValueError(f"{name} takes whole numbers: scale int, or choices")
+    kind: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+    for value in dimension.values():
+        try:
+            adapter.validate_python(value, strict=integer or field.annotation is bool)
+        except ValidationError as invalid:
+            raise ValueError(f"{value!r} is not a valid {name}: {invalid.errors()[0]['msg']}") from None
+    return dimension
+
+
+class _Space(_Frozen):
+    """A search space for one estimator: each key is one of its parameters in ``model.<estimator>``."""
+
+    @field_validator("*")
+    @classmethod
+    def _valid_for_the_estimator(cls, value: Dimension | None, info: ValidationInfo) -> Dimension | None:
+        assert info.field_name is not None  # noqa: S101 - always set for a field validator
+        return _within(cls.params_model(), value, info.field_name)
+
+    @classmethod
+    def params_model(cls) -> type[BaseModel]:
+        raise NotImplementedError
+
+    def dimensions(self) -> dict[str, Dimension]:
+        """The searched parameters, in declared order."""
+        return {name: value for name, value in self if isinstance(value, Dimension)}
+
+
+class HistGradientBoostingSpace(_Space):
+    learning_rate: Dimension | None = None
+    max_iter: Dimension | None = None
+    max_leaf_nodes: Dimension | None = None
+    min_samples_leaf: Dimension | None = None
+    l2_regularization: Dimension | None = None
+    early_stopping: Dimension | None = None
+    validation_fraction: Dimension | None = None
+    n_iter_no_change: Dimension | None = None
+
+    @classmethod
+    def params_model(cls) -> type[BaseModel]:
+        return HistGradientBoostingParams
+
+
+class LinearSpace(_Space):
+    C: Dimension | None = None
+    max_iter: Dimension | None = None
+
+    @classmethod
+    def params_model(cls) -> type[BaseModel]:
+        return LinearParams
+
+
+def _default_hgb_space() -> HistGradientBoostingSpace:
+    return HistGradientBoostingSpace(
+        learning_rate=Dimension(low=0.03, high=0.3, scale="log"),
+        max_leaf_nodes=Dimension(low=15, high=63, scale="int"),
+        min_samples_leaf=Dimension(low=10, high=100, scale="int"),
+        l2_regularization=Dimension(low=0.0, high=1.0, scale="linear"),
+    )
+
+
+def _default_linear_space() -> LinearSpace:
+    return LinearSpace(C=Dimension(low=0.01, high=100.0, scale="log"))
+
+
+class TuneSpace(_Frozen):
+    """Per estimator: ``mlship tune`` searches the block of ``model.estimator``."""
+
+    hist_gradient_boosting: HistGradientBoostingSpace = Field(default_factory=_default_hgb_space)
+    linear: LinearSpace = Field(default_factory=_default_linear_space)
+
+
+class TuneConfig(_Frozen):
+    """The hyper-parameter search (``mlship tune``, docs/forking.md): on the training split only."""
+
+    trials: int = Field(default=20, ge=2, le=10_000, description="candidates drawn from the space")
+    seed: int = Field(default=0, ge=0, description="the same seed draws the same candidates and folds")
+    folds: int = Field(default=5, ge=2, le=20, description="cross-validation folds of the training split")
+    metric: Metric | None = Field(
+        default=None, description="the metric selected on (default: the task's primary metric)"
+    )
+    factor: int = Field(
+        default=3, ge=2, le=10, description="successive halving: each round keeps the best 1/factor"
+    )
+    space: TuneSpace = Field(default_factory=TuneSpace)
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_is_known(cls, value: Metric | None) -> Metric | None:
+        return None if value is None else _known_metric(value)
 
 
 class Params(_Frozen):
@@ -403,6 +590,7 @@ class Params(_Frozen):
     service: ServiceConfig
     deploy: DeployConfig = Field(default_factory=DeployConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    tune: TuneConfig = Field(default_factory=TuneConfig)
 
 
 class ConfigError(declared.DeclarationError):
@@ -421,6 +609,7 @@ def mismatches(
         "gates.max_regression": list(gates.max_regression),
         "gates.slice_gap.metric": [gates.slice_gap.metric],
         "gates.simple_model.metric": [gates.simple_model.metric],
+        "tune.metric": [params.tune.metric] if params.tune.metric else [],
     }
     for key, names in keyed.items():
         foreign = [name for name in names if name not in task_metrics]

@@ -77,3 +77,22 @@ def at_commit(commit: str, path: Path, repo: Path) -> Lookup:
     if hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
         return Lookup(None, f"the DVC cache's copy of `{path.as_posix()}` (md5 {md5[:12]}) is corrupt")
     return Lookup(data.decode("utf-8"), f"`{path.as_posix()}` md5 {md5[:12]} from the DVC cache")
+
+
+def file_at_commit(commit: str, path: Path, repo: Path) -> tuple[Path | None, str | None, str]:
+    """The DVC cache's file of output ``path`` as ``dvc.lock`` at ``commit`` records it (md5-verified), its
+    md5, and where it came from or why it was not found. For binary outputs (a model) read in place."""
+    lock = gitrefs.show(commit, "dvc.lock", repo)
+    if lock is None:
+        return None, None, f"no dvc.lock at {commit[:8]}"
+    md5 = output_md5(lock, path)
+    if md5 is None:
+        return None, None, f"dvc.lock at {commit[:8]} records no `{path.as_posix()}`"
+    found = cache_path(cache_dir(repo), md5)
+    try:
+        data = found.read_bytes()
+    except OSError:
+        return None, md5, f"`{path.as_posix()}` (md5 {md5[:12]}) of {commit[:8]} is not in the DVC cache"
+    if hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
+        return None, md5, f"the DVC cache's copy of `{path.as_posix()}` (md5 {md5[:12]}) is corrupt"
+    return found, md5, f"`{path.as_posix()}` md5 {md5[:12]} from the DVC cache"

@@ -5,6 +5,7 @@ tightens a limit."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from mlship.adopt.defaults import (
     profile,
     repeated_test_share,
     sampling_drift,
+    serving,
     with_headroom,
 )
 from mlship.adopt.inference import infer_schema
@@ -90,9 +92,39 @@ def test_defaults_are_valid_params_that_fit_the_data(task: str) -> None:
     assert _ROWS < SMALL_DATA_ROWS
     assert params.model.hist_gradient_boosting.early_stopping
     assert params.model.hist_gradient_boosting.max_leaf_nodes < 31
+    # and the search selects on the task's primary metric, over small trees too
+    assert params.tune.metric == METRICS[task][0].name
+    leaves = params.tune.space.hist_gradient_boosting.max_leaf_nodes
+    assert leaves is not None
+    assert leaves.high is not None
+    assert leaves.high <= 31
     assert params.split.stratify == (task != "regression")
     assert params.data.source.kind == "file"
     assert params.service.name == "x-model"
+    # and serving limits with room above what a model of that size costs (the census model: 0.93 MB, ~2 s)
+    serving = params.gates.serving
+    assert serving.max_latency_ratio == 1.5
+    assert serving.max_model_mb >= 5.0
+    assert serving.max_load_s >= 10.0
+
+
+def test_serving_limits_grow_with_the_trees_the_model_will_grow() -> None:
+    # given a large file of each classifier task (full-size trees), one of them with 40 classes
+    classes = 40
+    labels = np.array([f"c{i}" for i in range(classes)])
+    big = pd.DataFrame(
+        {"x": _RNG.normal(size=30_000).round(4).astype(str), "y": labels[np.arange(30_000) % classes]}
+    )
+    binary = _frame("binary")
+    limits = {}
+    for name, frame in {"binary": binary, "many classes": big}.items():
+        schema = infer_schema(frame, Reader(), "y", [], None).schema
+        data = profile(frame, schema)
+        section = serving(replace(data, rows=30_000))
+        limits[name] = {key: setting.value for key, setting in section.entries.items()}  # type: ignore[union-attr]
+    # then a model of 40 trees per round gets more room than a binary one, never less than the floors
+    assert limits["many classes"]["max_model_mb"] > limits["binary"]["max_model_mb"] >= 5.0
+    assert limits["many classes"]["max_load_s"] > limits["binary"]["max_load_s"] >= 10.0
 
 
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])

@@ -4,9 +4,10 @@ This is a fake, not a mock, and it exists only because GitHub's API cannot be re
 machine. It is a real HTTP server (``http.server`` in a thread) speaking GitHub's protocol as documented
 for API version 2022-11-28: bearer-token authentication (401 ``Bad credentials`` otherwise), the JSON
 shapes of issues, comments, pull requests and workflow runs, the status codes (201 on create, 204 on a
-dispatch, 404 ``Not Found``, 422 ``Validation Failed``), the issues list that also contains pull requests,
-label and state filters, and pagination with ``Link: <...>; rel="next"`` headers. ``page_size`` caps
-``per_page`` (GitHub allows 100) so that pagination is exercised with a handful of items. When a bare git
+dispatch, 404 ``Not Found``, 422 ``Validation Failed``), a pull request's title and body edited by
+PATCH, the issues list that also contains pull requests, label and state filters, and pagination with
+``Link: <...>; rel="next"`` headers. ``page_size`` caps ``per_page`` (GitHub allows 100) so that
+pagination is exercised with a handful of items. When a bare git
 repository is given, a pull request's head branch must exist there, as GitHub requires.
 """
 
@@ -269,6 +270,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._page(items, query, full)
         elif path == "/pulls" and method == "POST":
             self._create_pull(self._body())
+        elif (m := re.fullmatch(r"/pulls/(\d+)", path)) and method == "PATCH":
+            issue = self._find(int(m.group(1)))
+            if "pull" not in issue:
+                raise _APIError(404, "Not Found")
+            body = self._body()
+            for key in ("title", "body"):
+                if key in body:
+                    issue[key] = issue["pull"][key] = str(body[key])
+            self._send(200, issue["pull"])
         elif (m := re.fullmatch(r"/actions/workflows/([^/]+)/runs", path)) and method == "GET":
             workflow = self._workflow(m.group(1))
             status = query.get("status", [None])[0]

@@ -108,3 +108,74 @@ def test_a_forbidden_branch_is_refused_before_anything_is_pushed(
     assert github.writes() == []
     assert _git(checkout, "rev-list", "--count", "HEAD") == "1"
     assert _git(checkout.parent / "origin.git", "branch", "--list") == "* main"
+
+
+# --- the tuning pull request (tune.yml): the same machinery on mlship/tune, body = reports/tune.md ---------
+
+
+def _tune_pr(checkout: Path) -> int:
+    return main(["github", "tune-pr", "--repo", str(checkout)])
+
+
+def _tuned(checkout: Path, rate: str, record: str) -> None:
+    """What `make tune`, `make tune-apply` and `make run` leave: params.yaml, metrics and the record."""
+    (checkout / "params.yaml").write_text(f"learning_rate: {rate}\n", encoding="utf-8")
+    (checkout / "metrics.json").write_text(f'{{"auc": 0.9{rate[-1]}}}\n', encoding="utf-8")
+    (checkout / "reports").mkdir(exist_ok=True)
+    (checkout / "reports" / "tune.md").write_text(record, encoding="utf-8")
+
+
+@pytest.fixture
+def tuned_checkout(checkout: Path) -> Path:
+    """The checkout with params.yaml on main (the record under reports/ is never committed)."""
+    (checkout / "params.yaml").write_text("learning_rate: 0.1\n", encoding="utf-8")
+    _git(checkout, "add", "params.yaml")
+    _git(checkout, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "params")
+    _git(checkout, "push", "-q", "origin", "main")
+    return checkout
+
+
+def test_the_tuned_parameters_go_to_mlship_tune_with_the_record_as_body_and_reruns_change_nothing(
+    tuned_checkout: Path, github: fake.FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkout, origin = tuned_checkout, tuned_checkout.parent / "origin.git"
+    main_before = _git(origin, "rev-parse", "main")
+    # given --apply changed params.yaml
+    _tuned(checkout, "0.05", "## mlship tune\n\nfirst search\n")
+    # when the target runs / then one PR from mlship/tune into main carries the record; main did not move
+    assert _tune_pr(checkout) == 0
+    assert _git(origin, "rev-parse", "main") == main_before
+    assert _git(origin, "show", "mlship/tune:params.yaml") == "learning_rate: 0.05"
+    (pull,) = [p["pull"] for p in github.state.pulls()]
+    assert (pull["head"]["ref"], pull["base"]["ref"]) == ("mlship/tune", "main")
+    assert "## mlship tune\n\nfirst search" in pull["body"]
+    assert "tune-pr: opened pull request #1 from mlship/tune" in capsys.readouterr().out
+    # when re-run from a fresh checkout of main with the same result / then nothing is pushed or opened
+    tip = _git(origin, "rev-parse", "mlship/tune")
+    _git(checkout, "checkout", "-q", "main")
+    _git(checkout, "reset", "-q", "--hard", "origin/main")
+    _tuned(checkout, "0.05", "## mlship tune\n\nfirst search\n")
+    assert _tune_pr(checkout) == 0
+    assert _git(origin, "rev-parse", "mlship/tune") == tip
+    assert "already up to date: pull request #1" in capsys.readouterr().out
+    # when a later search chose other values / then the same PR gets them and the new record as its body
+    _git(checkout, "checkout", "-q", "main")
+    _git(checkout, "reset", "-q", "--hard", "origin/main")
+    _tuned(checkout, "0.07", "## mlship tune\n\nsecond search\n")
+    assert _tune_pr(checkout) == 0
+    (pull,) = [p["pull"] for p in github.state.pulls()]
+    assert "second search" in pull["body"]
+    assert _git(origin, "show", "mlship/tune:params.yaml") == "learning_rate: 0.07"
+    assert _git(origin, "rev-parse", "main") == main_before
+
+
+def test_no_pull_request_when_the_search_changed_no_parameter(
+    tuned_checkout: Path, github: fake.FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a run whose gain was noise: params.yaml as on main (the metrics may still differ)
+    (tuned_checkout / "metrics.json").write_text('{"auc": 0.91}\n', encoding="utf-8")
+    # when the target runs / then nothing is committed, pushed or requested
+    assert _tune_pr(tuned_checkout) == 0
+    assert github.writes() == []
+    assert _git(tuned_checkout.parent / "origin.git", "branch", "--list") == "* main"
+    assert "params.yaml unchanged" in capsys.readouterr().out

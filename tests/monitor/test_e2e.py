@@ -36,6 +36,8 @@ from mlship.train import load_model
 
 pytestmark = pytest.mark.integration
 BATCH = 250
+#: One-record requests in the healthy traffic: enough for a judged p50, too few for a judged p99.
+SINGLES = 60
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +61,16 @@ def _send(url: str, records: list[dict[str, Any]], prefix: str) -> list[str]:
             assert answer.headers["x-request-id"] == rid
             ids += [rid] * len(chunk)
     return ids
+
+
+def _send_one_by_one(url: str, records: list[dict[str, Any]], prefix: str) -> None:
+    """One request per record (the latency the monitor compares with the offline one)."""
+    with httpx.Client(timeout=30) as client:
+        for n, record in enumerate(records):
+            answer = client.post(
+                f"{url}/predict", json={"records": [record]}, headers={"x-request-id": f"{prefix}-{n}"}
+            )
+            assert answer.status_code == 200, answer.text
 
 
 def _monitor(clone: Clone, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -130,9 +142,10 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     served_model = load_model(reproduced.path / params.paths.model)
     test = split_frames[1].reset_index(drop=True)
 
-    # given: the held-out test split replayed against staging
+    # given: the held-out test split replayed against staging, and some of it again one record per request
     start = _since()
     ids = _send(url, request_records(test, schema), "healthy")
+    _send_one_by_one(url, request_records(test.head(SINGLES), schema), "single")
     # when: the monitor judges staging's capture, with the labels joined by request id
     positions = [i % BATCH for i in range(len(test))]
     target = test[schema.target.name]
@@ -150,10 +163,19 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     assert code == 0, report["alerts"]
     assert report["healthy"]
     assert report["judged"]
-    assert report["records"] == len(test)
+    assert report["records"] == len(test) + SINGLES
     assert report["skew"]["judged"]
     assert report["skew"]["mismatched"] == 0
     assert report["model"]["git_sha"] == sha
+    # and: the served one-record latency was judged against the offline measurement of the same version, and
+    # no served output was invalid
+    assert report["latency"]["judged"]
+    assert report["latency"]["served"][sha]["requests"] == SINGLES
+    assert set(report["latency"]["ratios"]) == {"p50"}  # too few requests for a judged p99
+    assert report["latency"]["offline"]["git_sha"] == sha
+    assert report["outputs"]["checked"] == len(test) + SINGLES
+    assert (report["outputs"]["non_finite"], report["outputs"]["out_of_range"]) == (0, 0)
+    healthy_start = start
     # and: the report names what made the served model: the data's, the train split's and the model's hashes
     # that dvc.lock records at the served commit (the image's provenance names the same)
     lock = yaml.safe_load(clone.git("show", f"{sha}:dvc.lock"))
@@ -219,3 +241,31 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
     assert skew
     assert skew[0]["fields"]
     assert all(f.startswith("prediction.") for f in skew[0]["fields"])
+
+    # given: the healthy window's captures as a slower service and a broken model would have written them:
+    # every request far slower than the offline measurement allows, and one answer not a number
+    slow = tmp_path / "slow"
+    shutil.copytree(clone.path / params.deploy.runtime_dir / "staging" / "capture", slow)
+    factor = 10 * params.monitoring.max_latency_ratio
+    broken = False
+    for path in sorted(slow.rglob("*.log*")):
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if "latency_ms" in item:
+                item["latency_ms"] = float(item["latency_ms"]) * factor
+            for key, value in item.items():
+                if not broken and key.startswith("prediction.") and isinstance(value, float):
+                    item[key], broken = float("nan"), True
+                elif not broken and key.startswith("prediction.") and isinstance(value, dict):
+                    item[key], broken = {label: float("nan") for label in value}, True
+            lines.append(json.dumps(item))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, report = _monitor(clone, tmp_path / "slow.md", "--from", str(slow), "--since", healthy_start)
+    # then: a latency alert naming the ratio and its limit, and an outputs alert counting the non-finite one
+    assert code == 1
+    kinds = {alert["kind"]: alert["detail"] for alert in report["alerts"]}
+    assert "max_latency_ratio" in kinds["latency"]
+    assert report["latency"]["ratios"]["p50"] > params.monitoring.max_latency_ratio
+    assert report["outputs"]["non_finite"] == 1
+    assert "1 non-finite" in kinds["outputs"]

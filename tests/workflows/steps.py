@@ -45,6 +45,7 @@ KNOWN_EXPRESSIONS: dict[str, str] = {
     "${{ inputs.environment || 'production' }}": "production",
     "${{ vars.MLSHIP_MONITOR_FROM }}": "",
     "${{ inputs.reason }}": "by hand",
+    "${{ inputs.trials }}": "",
     "${{ secrets.GITHUB_TOKEN }}": "local-github-token",
     "${{ secrets.MLSHIP_RETRAIN_TOKEN || secrets.GITHUB_TOKEN }}": "local-github-token",
 }

@@ -19,12 +19,14 @@ import pytest
 from tests.github import fake
 from tests.monitor.traffic import capture_traffic, shift
 from tests.shared import Reproduced, git
+from tests.tune.records import recorded
 from tests.workflows import policy
 from tests.workflows.steps import KNOWN_EXPRESSIONS, clone_with_working_tree, run_job
 
 from mlship.config import Params
 from mlship.data.schema import Schema
 from mlship.train import load_model
+from mlship.tune import record
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +215,62 @@ def test_the_retrain_job_refreshes_and_proposes_a_branch_never_main(clone: Path,
         (pull,) = [p["pull"] for p in github.state.pulls()]
         assert (pull["head"]["ref"], pull["base"]["ref"]) == ("mlship/retrain", "main")
         assert "Reason: by hand" in pull["body"]
+
+
+def test_the_tune_job_proposes_the_applied_choice_on_mlship_tune_never_main(
+    clone: Path, tmp_path: Path, params: Params
+) -> None:
+    """Two stand-ins, each proven elsewhere: `make tune` copies in a search's record (made by the real
+    record writer; `mlship tune` itself runs in tests/tune/test_command.py: 20 trials on the census do not
+    fit this test's time) and `make run` changes the tracked metrics as the retrain test's does. Everything
+    else runs for real: `mlship tune --apply` on the clone's params.yaml, the commit, the push to a bare
+    `origin`, the pull request on the fake GitHub server; then the job again from main, as a re-run."""
+    tune = policy.load(ROOT / ".github" / "workflows" / "tune.yml")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    subprocess.run(["git", "remote", "set-url", "origin", str(origin)], cwd=clone, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], cwd=clone, check=True)
+    main_tip = _git_out(origin, "rev-parse", "main")
+    # given a search whose choice beats the current parameters beyond noise
+    name = "learning_rate" if params.model.estimator == "hist_gradient_boosting" else "C"
+    doc = recorded(params, {name: 0.0421}, current=[0.90, 0.91, 0.92], best=[0.93, 0.94, 0.95])
+    record.write(doc, tmp_path / "tune.json", tmp_path / "tune.md")
+    stand_in = {
+        "make tune": f"mkdir -p reports && cp {tmp_path}/tune.json {tmp_path}/tune.md reports/",
+        "make run": """printf '{"tuned": true}\\n' > metrics.json""",
+    }
+    with fake.serve(token=LOOP_TOKEN, git=origin) as github:
+        env = {"GITHUB_REPOSITORY": github.state.repository, "GITHUB_API_URL": github.url}
+
+        def run() -> list[str]:
+            outcome = run_job(
+                tune, "tune", clone, comment=tmp_path / "u.md", extra_env=env, stand_ins=stand_in
+            )
+            assert not outcome.failed, "\n".join(f"{s.name}: {s.output}" for s in outcome.failed)
+            return [s.name for s in outcome.steps if s.name.startswith("make ")]
+
+        # when the job runs
+        made = run()
+        # then every step passed; the branch mlship/tune holds the applied value and the results, main did
+        # not move, and one pull request from the branch carries the search's record
+        assert made == [
+            "make cache-pull",
+            "make tune",
+            "make tune-apply",
+            "make run",
+            "make cache-push",
+            "make tune-pr",
+        ]
+        assert f"{name}: 0.0421" in _git_out(origin, "show", "mlship/tune:params.yaml")
+        assert _git_out(origin, "show", "mlship/tune:metrics.json") == '{"tuned": true}\n'
+        assert _git_out(origin, "rev-parse", "main") == main_tip
+        (pull,) = [p["pull"] for p in github.state.pulls()]
+        assert (pull["head"]["ref"], pull["base"]["ref"]) == ("mlship/tune", "main")
+        assert (tmp_path / "tune.md").read_text(encoding="utf-8") in pull["body"]
+        # when the job runs again from main with the same search / then nothing is pushed, no second PR
+        tip = _git_out(origin, "rev-parse", "mlship/tune")
+        subprocess.run(["git", "checkout", "-q", "-B", "rerun", main_tip.strip()], cwd=clone, check=True)
+        run()
+        assert _git_out(origin, "rev-parse", "mlship/tune") == tip
+        assert _git_out(origin, "rev-parse", "main") == main_tip
+        assert len(github.state.pulls()) == 1

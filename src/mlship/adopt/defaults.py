@@ -320,6 +320,7 @@ def gates(data: Profile, test_size: float) -> Section:
                     "max_gap": Section(dict.fromkeys(schema.sensitive, gap), exact=True),
                 }
             ),
+            "serving": serving(data),
             "simple_model": Section(
                 {
                     "metric": Setting(headline_metric(task)),
@@ -330,6 +331,29 @@ def gates(data: Profile, test_size: float) -> Section:
                     ),
                 }
             ),
+        }
+    )
+
+
+#: What the census model measures on disk and at start-up (200 trees of 31 leaves: 12,200 nodes): 0.93 MB,
+#: ~76 bytes a node, and ~2 s to load and compile in a fresh process on a 2-core machine (docs/benchmarks.md).
+BYTES_PER_NODE, LOAD_S_PER_NODE = 80, 2.0 / 12_200
+
+
+def serving(data: Profile) -> Section:
+    """``gates.serving``: limits sized to the model ``model(data)`` sets up, with room (x4 size, x5 time)."""
+    leaves = 31 if data.rows >= SMALL_DATA_ROWS else 8
+    per_iteration = len(data.schema.target.classes) if data.schema.task == "multiclass" else 1
+    nodes = 200 * per_iteration * (2 * leaves - 1)  # max_iter trees per class, each a full binary tree
+    size_mb = max(5.0, ceil_significant(4 * nodes * BYTES_PER_NODE / 1e6, 1))
+    load_s = max(10.0, ceil_significant(5 * nodes * LOAD_S_PER_NODE, 1))
+    return Section(
+        {
+            "max_latency_ratio": Setting(1.5, "generic: the interval's lower bound, so noise never fails it"),
+            "max_model_mb": Setting(
+                size_mb, f"{nodes:,} tree nodes at most (200 x {per_iteration} x {leaves} leaves): room x4"
+            ),
+            "max_load_s": Setting(load_s, "load + compile of that many nodes on a 2-core machine: room x5"),
         }
     )
 
@@ -363,6 +387,39 @@ def model(data: Profile) -> Section:
             }
         )
     return Section({"monotonic": monotonic, "hist_gradient_boosting": hgb})
+
+
+def _range(low: float, high: float, scale: str) -> dict[str, float | str]:
+    return {"low": low, "high": high, "scale": scale}
+
+
+def tune(data: Profile) -> Section:
+    """``tune``: select on the task's primary metric; gradient boosting's space around the size ``model``
+    sets up (small trees for a small file, so the search does not wander into trees that overfit it)."""
+    small = data.rows < SMALL_DATA_ROWS
+    leaves = _range(4, 31, "int") if small else _range(15, 63, "int")
+    leaf_rows = _range(5, 50, "int") if small else _range(10, 100, "int")
+    size = f"{data.rows:,} rows ({'<' if small else '>='} {SMALL_DATA_ROWS:,})"
+    return Section(
+        {
+            "metric": Setting(
+                headline_metric(data.schema.task), "the task's primary metric (src/mlship/tasks.py)"
+            ),
+            "space": Section(
+                {
+                    "hist_gradient_boosting": Section(
+                        {
+                            "learning_rate": Setting(_range(0.03, 0.3, "log")),
+                            "max_leaf_nodes": Setting(leaves, f"{size}: around the configured tree size"),
+                            "min_samples_leaf": Setting(leaf_rows),
+                            "l2_regularization": Setting(_range(0.0, 1.0, "linear")),
+                        },
+                        exact=True,
+                    )
+                }
+            ),
+        }
+    )
 
 
 MONOTONIC_NOTE = (
@@ -401,6 +458,7 @@ def params_updates(
                 }
             ),
             "model": model(data),
+            "tune": tune(data),
             "checks": checks(data, test_size),
             "gates": gates(data, test_size),
             "service": Section({"name": Setting(service_name)}),

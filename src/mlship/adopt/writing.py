@@ -262,10 +262,15 @@ def _delete(node: CommentedMap, key: str) -> None:
 
 
 def _plain(value: Any) -> Any:
+    """Lists and mappings set as one value are written on one line, in flow style (``[a, b]``, ``{k: v}``)."""
     if isinstance(value, list | tuple):
         sequence = CommentedSeq(value)
         sequence.fa.set_flow_style()
         return sequence
+    if isinstance(value, dict):
+        mapping = CommentedMap(value)
+        mapping.fa.set_flow_style()
+        return mapping
     return value
 
 

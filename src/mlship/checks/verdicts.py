@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlship import costs
 from mlship.checks import results
 from mlship.checks.gates import (
     Baseline,
@@ -17,6 +18,7 @@ from mlship.checks.gates import (
     not_judged,
 )
 from mlship.checks.results import SUITES
+from mlship.checks.serving import serving_verdicts
 from mlship.config import Params, mismatches
 from mlship.data.schema import Schema
 from mlship.tasks import metric_names
@@ -121,11 +123,14 @@ def judge(
     schema: Schema,
     *,
     deltas: DeltaIntervals | None = None,
+    cost: tuple[dict[str, Any] | None, str | None] = (None, None),
 ) -> Outcome:
+    """Every verdict; ``cost`` is the serving-cost measurement and why it does not describe this model."""
     verdicts = [
         *config_verdicts(params, schema),
         *suite_verdicts(reports),
         *metric_verdicts(metrics, baseline, params.gates, deltas),
+        *serving_verdicts(*cost, params.gates.serving),
     ]
     return Outcome(tuple(verdicts), baseline)
 
@@ -175,7 +180,10 @@ def run(params: Params, schema: Schema, repo: Path) -> Outcome:
     deltas = None
     if params.gates.regression_judges == "interval":
         deltas = delta_intervals(params, schema, baseline, repo)
-    outcome = judge(metrics, baseline, repo / params.paths.reports, params, schema, deltas=deltas)
+    reports = repo / params.paths.reports
+    measured = costs.read(reports)
+    cost = (measured, costs.current(measured, params, repo))
+    outcome = judge(metrics, baseline, reports, params, schema, deltas=deltas, cost=cost)
     out = repo / params.paths.reports / "gates.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(outcome.to_json(), indent=2) + "\n", encoding="utf-8")

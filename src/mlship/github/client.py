@@ -153,6 +153,11 @@ class GitHub:
         result: dict[str, Any] = self._request("POST", self._repo("/pulls"), json=payload).json()
         return result
 
+    def update_pull(self, number: int, *, body: str) -> dict[str, Any]:
+        path = self._repo(f"/pulls/{number}")
+        result: dict[str, Any] = self._request("PATCH", path, json={"body": body}).json()
+        return result
+
     # --- actions -----------------------------------------------------------------------------------------
     def workflow_runs(self, workflow: str, status: str) -> list[dict[str, Any]]:
         path = self._repo(f"/actions/workflows/{workflow}/runs")

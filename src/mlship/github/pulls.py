@@ -1,7 +1,8 @@
-"""The retraining pull request: commit the refreshed pipeline's results on a branch, push it, open the PR.
+"""The bot's pull requests (retraining, tuning): commit the results on a branch, push it, open the PR.
 
 Never ``main``: the branch must differ from the base and from the protected names, and the push names the
-branch's full ref. Re-runnable: an unchanged tree is not pushed again, an open PR from the branch is reused.
+branch's full ref. Re-runnable: an unchanged tree is not pushed again, an open PR from the branch is reused
+(and, when asked, its body replaced by the new run's, e.g. the tuning record).
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 PROTECTED = frozenset({"main", "master"})
-BOT = ["-c", "user.name=mlship retrain", "-c", "user.email=retrain@mlship.invalid"]
+
+
+def bot(role: str) -> list[str]:
+    """The commit identity when the checkout has none (a CI runner): ``mlship <role>``."""
+    return ["-c", f"user.name=mlship {role}", "-c", f"user.email={role}@mlship.invalid"]
 
 
 class BranchError(RuntimeError):
@@ -23,6 +28,7 @@ class BranchError(RuntimeError):
 class PullAPI(Protocol):
     def open_pulls(self, *, head: str | None = None, base: str | None = None) -> list[dict[str, Any]]: ...
     def create_pull(self, *, head: str, base: str, title: str, body: str) -> dict[str, Any]: ...
+    def update_pull(self, number: int, *, body: str) -> dict[str, Any]: ...
 
 
 def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -34,7 +40,9 @@ def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
 
 def check_branch(repo: Path, branch: str, base: str) -> None:
     if branch in PROTECTED or branch == base:
-        raise BranchError(f"refusing to push the retraining to {branch!r}: name a branch other than {base!r}")
+        raise BranchError(
+            f"refusing to push the bot's results to {branch!r}: name a branch other than {base!r}"
+        )
     if _git(repo, "check-ref-format", "--branch", branch, check=False).returncode:
         raise BranchError(f"{branch!r} is not a valid branch name")
 
@@ -45,21 +53,26 @@ class Proposal:
     number: int | None = None
     url: str | None = None
 
-    def render(self, branch: str) -> str:
+    def render(self, branch: str, command: str = "retrain-pr") -> str:
         if self.action == "nothing":
-            return f"retrain-pr: nothing changed against the checkout; no pull request from {branch}"
+            return f"{command}: nothing changed against the checkout; no pull request from {branch}"
         words = {"opened": "opened", "updated": "pushed to the open", "unchanged": "already up to date:"}
-        return f"retrain-pr: {words[self.action]} pull request #{self.number} from {branch} ({self.url})"
+        return f"{command}: {words[self.action]} pull request #{self.number} from {branch} ({self.url})"
 
 
-def commit(repo: Path, branch: str, message: str) -> bool:
+def changed(repo: Path, path: Path) -> bool:
+    """Whether ``path`` differs from HEAD in the checkout."""
+    return _git(repo, "diff", "--quiet", "HEAD", "--", str(path), check=False).returncode != 0
+
+
+def commit(repo: Path, branch: str, message: str, role: str = "retrain") -> bool:
     """On ``branch`` (created from HEAD; the checked-out branch is left as it was), commit every change to
     tracked files (dvc.lock, metrics, plots, params, .dvc files); False if there is none."""
     _git(repo, "checkout", "--quiet", "-B", branch)
     _git(repo, "add", "--update")
     if _git(repo, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return False
-    identity = [] if _git(repo, "config", "user.email", check=False).stdout.strip() else BOT
+    identity = [] if _git(repo, "config", "user.email", check=False).stdout.strip() else bot(role)
     _git(repo, *identity, "commit", "--quiet", "-m", message)
     return True
 
@@ -96,15 +109,21 @@ def propose(
     remote: str = "origin",
     token: str | None = None,
     server_url: str = "https://github.com",
+    role: str = "retrain",
+    update_body: bool = False,
 ) -> Proposal:
+    """Commit, push and open (or reuse) the pull request from ``branch``. ``update_body``: a push to an open
+    pull request also replaces its body with ``body`` (the body describes the branch's latest results)."""
     check_branch(repo, branch, base)
-    changed = commit(repo, branch, title)
+    changed = commit(repo, branch, title, role)
     open_pulls = api.open_pulls(head=branch, base=base)
     if not changed and not open_pulls:
         return Proposal("nothing")
     pushed = push(repo, branch, remote=remote, token=token, server_url=server_url) if changed else False
     if open_pulls:
         pull = open_pulls[0]
+        if pushed and update_body:
+            api.update_pull(int(pull["number"]), body=body)
         return Proposal("updated" if pushed else "unchanged", int(pull["number"]), pull.get("html_url"))
     created = api.create_pull(head=branch, base=base, title=title, body=body)
     return Proposal("opened", int(created["number"]), created.get("html_url"))

@@ -14,11 +14,14 @@ import pandas as pd
 from mlship.config import MonitoringConfig, Params
 from mlship.data.schema import Schema
 from mlship.monitor import drift as drift_
-from mlship.monitor import performance, quality, served, skew
+from mlship.monitor import latency, performance, quality, served, skew
 from mlship.monitor.captures import Captured, MonitorError
 from mlship.monitor.reference import Reference, known_commit, load_reference
 
 Report = dict[str, Any]
+
+#: The offline latency measurement: records from the served version's train split, rounds over them.
+OFFLINE_RECORDS, OFFLINE_ROUNDS = 80, 10
 
 
 def _alert(kind: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -171,6 +174,46 @@ def _skew(ctx: Served, samples: int) -> None:
         report["alerts"].append(_alert("skew", detail, fields=list(found.fields)))
 
 
+def _outputs(current: pd.DataFrame, schema: Schema, report: Report) -> None:
+    """Any served output no model should give (non-finite, a probability outside [0, 1]) is an alert."""
+    found = latency.invalid_outputs(current, schema.target.is_classifier)
+    report["outputs"] = found
+    if found["non_finite"] or found["out_of_range"]:
+        examples = ", ".join(found["request_ids"][:3])
+        detail = (
+            f"{found['non_finite']} non-finite and {found['out_of_range']} out-of-range output(s) in "
+            f"{found['checked']} served record(s) (e.g. request {examples})"
+        )
+        report["alerts"].append(_alert("outputs", detail))
+
+
+def _latency(ctx: Served, params: Params) -> None:
+    """Served one-record latency per version; the last version's against its offline measurement."""
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only when judging
+
+    from mlship.serving import cost  # noqa: PLC0415
+
+    report, sha, schema = ctx.report, ctx.report["model"]["git_sha"], ctx.schema
+    versions = latency.per_version(ctx.current)
+    records = cost.sample_records(ctx.reference.train, schema, OFFLINE_RECORDS, seed=0)
+    with threadpool_limits(limits=params.service.threads_per_worker, user_api="openmp"):
+        offline = cost.latency(ctx.reference.model, schema, records, rounds=OFFLINE_ROUNDS)
+    limit = params.monitoring.max_latency_ratio
+    verdict = latency.judge(versions.get(sha), offline, limit)
+    report["latency"] = {
+        "served": versions,
+        "offline": {"git_sha": sha, "p50_ms": offline[0], "p99_ms": offline[1]},
+        "ratios": verdict.judged,
+        "max_ratio": limit,
+        "judged": bool(verdict.judged),
+        "not_judged": verdict.reason,
+    }
+    if verdict.over:
+        named = ", ".join(f"{k} x{v:.2f}" for k, v in verdict.over.items())
+        detail = f"served one-record latency of {sha[:12]} vs offline: {named} > max_latency_ratio {limit:g}"
+        report["alerts"].append(_alert("latency", detail))
+
+
 def _performance(ctx: Served, labels: Path, params: Params) -> None:
     current, reference, schema, report = ctx.current, ctx.reference, ctx.schema, ctx.report
     table = performance.read_labels(labels, schema)
@@ -236,6 +279,7 @@ def judge(
         "other_versions": {str(s): int(n) for s, n in others.items()},
     }
     report["records"] = len(current)
+    _outputs(current, schema, report)
     if len(current) < config.min_records:
         minimum = config.min_records
         report["not_judged"] = (
@@ -257,6 +301,7 @@ def judge(
     ctx = Served(current, features, reference, schema, report)
     _drift(ctx, params, html)
     _skew(ctx, config.skew_samples)
+    _latency(ctx, params)
     if labels is not None:
         _performance(ctx, labels, params)
     report["judged"] = True

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlship.report.charts import LineChart, Series, mermaid
+from mlship.markdown.charts import LineChart, Series, mermaid
+from mlship.markdown.tables import table as _table
 
 PALETTE = ("#1f77b4", "#d62728")
 
@@ -18,14 +19,6 @@ def verdict_line(report: dict[str, Any]) -> str:
     if not report["judged"]:
         return f"**NOT JUDGED** — {where}: {report['not_judged']}"
     return f"**HEALTHY** — {where}: {report['records']} record(s), no drift, no skew"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(r) + " |" for r in rows),
-    ]
 
 
 def _chart(name: str, scores: list[float], threshold: float) -> str:
@@ -153,6 +146,7 @@ def _rest(report: dict[str, Any]) -> list[str]:
             f"{perf['joined']} of {perf['labels']} label(s) joined.",
             "",
         ]
+    lines += _latency(report)
     if report.get("staleness"):
         s = report["staleness"]
         lines += [f"Model age: {s['age_days']:.1f} days (max {s['max_days']:g}).", ""]
@@ -168,6 +162,42 @@ def _rest(report: dict[str, Any]) -> list[str]:
             lines += [_chart(name, scores, drift["features"][name]["threshold"]), ""]
         lines += [
             "Window scores: Kolmogorov-Smirnov (numeric) and Cramér's V (categorical) per time window.",
+            "",
+        ]
+    return lines
+
+
+def _latency(report: dict[str, Any]) -> list[str]:
+    """Served one-record latency per version beside the offline measurement; invalid outputs."""
+    lines: list[str] = []
+    found = report.get("latency")
+    if found:
+        offline, ratios = found["offline"], found["ratios"]
+        rows = []
+        for sha, served in found["served"].items():
+            mine = sha == offline["git_sha"]
+            rows.append(
+                [
+                    f"`{sha[:12]}`",
+                    str(served["requests"]),
+                    f"{served['p50_ms']:.3f}",
+                    f"{served['p99_ms']:.3f}",
+                    f"{offline['p50_ms']:.3f} / {offline['p99_ms']:.3f}" if mine else "",
+                    ", ".join(f"{k} x{v:.2f}" for k, v in ratios.items()) if mine else "",
+                ]
+            )
+        lines += ["## Served latency (one-record requests)", ""]
+        header = ["version", "requests", "p50 (ms)", "p99 (ms)", "offline p50 / p99 (ms)", "served / offline"]
+        lines += [*_table(header, rows), ""] if rows else ["No one-record request was captured.", ""]
+        note = f"Alert above x{found['max_ratio']:g}."
+        if found.get("not_judged"):
+            note += f" {found['not_judged']}."
+        lines += [note, ""]
+    outputs = report.get("outputs")
+    if outputs and (outputs["non_finite"] or outputs["out_of_range"]):
+        lines += [
+            f"Invalid outputs: {outputs['non_finite']} non-finite, {outputs['out_of_range']} out of range, "
+            f"of {outputs['checked']} served record(s).",
             "",
         ]
     return lines

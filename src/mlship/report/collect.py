@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import yaml
 
-from mlship import gitrefs
+from mlship import costs, gitrefs
 from mlship.config import Params
 from mlship.data.schema import Schema
 from mlship.report import plots
@@ -91,6 +91,10 @@ class Inputs:
     repro: dict[str, Any] | None = None
     workspace_dirty: bool = False
     uncertainty: Uncertainty = field(default_factory=lambda: Uncertainty("No intervals were computed."))
+    #: ``mlship cost``'s measurement, why it does not describe the workspace's model, and its resolution
+    cost: dict[str, Any] | None = None
+    cost_problem: str | None = "no measurement"
+    cost_resolution: float = 0.05
 
 
 def _tool(name: str) -> str:
@@ -235,6 +239,7 @@ def collect(params: Params, schema: Schema, repo: Path) -> Inputs:
     plots_base, plots_pr = plot_sets(base, params.paths.plots, repo)
     gates = _read_json(reports / "gates.json")
     dirty = gitrefs.git(["status", "--porcelain", "--untracked-files=no"], repo)
+    measured = costs.read(reports)
     return Inputs(
         service=params.service.name,
         task=schema.task,
@@ -252,4 +257,7 @@ def collect(params: Params, schema: Schema, repo: Path) -> Inputs:
         repro=repro_result(reports, base.head),
         workspace_dirty=bool(dirty),
         uncertainty=compute(params, schema, base.commit, diff, repo),
+        cost=measured,
+        cost_problem=costs.current(measured, params, repo),
+        cost_resolution=params.gates.serving.measure.resolution,
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mlship.report.charts import Confusion
+from mlship.markdown.charts import Confusion
 
 Points = list[tuple[float, float]]
 

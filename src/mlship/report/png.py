@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mlship.report.charts import Confusion
+from mlship.markdown.charts import Confusion
 from mlship.report.plots import PlotSet, Points
 
 BASE_COLOUR, PR_COLOUR = "#9e9e9e", "#d62728"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlship.report import charts
+from mlship.markdown import charts
+from mlship.markdown.tables import table as _table
 from mlship.report.collect import Inputs
 from mlship.report.deltas import TOLERANCE, Change, Mark, format_delta, format_value, ordered
 from mlship.report.intervals import Churn
 from mlship.report.plots import PlotSet
+from mlship.report.serving import serving_section
 from mlship.stats.bootstrap import Interval, MetricInterval, judge
 from mlship.tasks import HIGHER_IS_BETTER
 
@@ -72,18 +74,6 @@ def verdict_line(inputs: Inputs) -> str:
         return "❌ **Do not merge** — " + "; ".join(problems) + "."
     tail = f" ({len(unjudged)} not judged, listed below)" if unjudged else ""
     return f"✅ **May merge** — all {len(verdicts) - len(unjudged)} gates and checks passed{tail}."
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> list[str]:
-    align = align or "l" * len(header)
-    rule = "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"
-    lines = ["| " + " | ".join(header) + " |", rule]
-    lines += ["| " + " | ".join(_escape(cell) for cell in row) + " |" for row in rows]
-    return lines
-
-
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _change_row(label: str, change: Change) -> list[str]:
@@ -455,6 +445,7 @@ def render(inputs: Inputs, links: Links) -> str:
         [f"## mlship report · `{inputs.service}`", "", verdict_line(inputs), ""],
         [*base_section(inputs), "", summary_sentence(inputs)],
         metrics_section(inputs),
+        serving_section(inputs.cost, inputs.cost_problem, inputs.cost_resolution),
         params_section(inputs),
         data_section(inputs),
         slices_section(inputs),

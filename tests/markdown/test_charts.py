@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlship.report import charts
+from mlship.markdown import charts
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 curves = st.lists(st.tuples(unit, unit), min_size=1, max_size=200)
