@@ -254,13 +254,15 @@ def test_capture_then_monitor_healthy_shifted_swapped_skewed_and_labelled(
             item = json.loads(line)
             if "latency_ms" in item:
                 item["latency_ms"] = float(item["latency_ms"]) * factor
+            mine = str(item.get("request_id", "")).startswith("healthy-")  # inside the judged window
             for key, value in item.items():
-                if not broken and key.startswith("prediction.") and isinstance(value, float):
+                if mine and not broken and key.startswith("prediction.") and isinstance(value, float):
                     item[key], broken = float("nan"), True
-                elif not broken and key.startswith("prediction.") and isinstance(value, dict):
+                elif mine and not broken and key.startswith("prediction.") and isinstance(value, dict):
                     item[key], broken = {label: float("nan") for label in value}, True
             lines.append(json.dumps(item))
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert broken
     code, report = _monitor(clone, tmp_path / "slow.md", "--from", str(slow), "--since", healthy_start)
     # then: a latency alert naming the ratio and its limit, and an outputs alert counting the non-finite one
     assert code == 1
