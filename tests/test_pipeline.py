@@ -233,3 +233,34 @@ def test_the_serving_cost_is_measured_once_per_model_and_the_gates_refuse_a_stal
 def _serving_verdicts(project: Path) -> dict[str, dict[str, object]]:
     verdicts = json.loads((project / "reports" / "gates.json").read_text(encoding="utf-8"))["verdicts"]
     return {v["target"]: v for v in verdicts if v["gate"] == "serving"}
+
+
+def test_make_tune_then_tune_apply_on_the_reproduced_pipeline(project: Path) -> None:
+    # given the reproduced pipeline and this environment's tools
+    stamp = project / ".test-synced"
+    stamp.touch()
+    tools = [f"VENV={Path(sys.prefix)}", f"STAMP={stamp}"]
+    params = project / "params.yaml"
+    before = params.read_text(encoding="utf-8")
+    # when the README's `make tune` runs (its quick mode) and then `make tune-apply`
+    _run(project, "make", "tune", "TUNE_ARGS=--quick", *tools)
+    record = json.loads((project / "reports" / "tune.json").read_text(encoding="utf-8"))
+    try:
+        _run(project, "make", "tune-apply", *tools)
+        after = params.read_text(encoding="utf-8")
+    finally:
+        params.write_text(before, encoding="utf-8")
+    # then the chosen trial is the best of the last round by its cross-validated score
+    last = max(trial["round"] for trial in record["trials"])
+    finalists = [trial for trial in record["trials"] if trial["round"] == last]
+    sign = 1 if record["higher_is_better"] else -1
+    assert record["chosen"]["trial"] == max(finalists, key=lambda trial: sign * trial["mean"])["trial"]
+    assert (project / "reports" / "tune.md").read_text(encoding="utf-8").startswith("## mlship tune")
+    # and params.yaml changed only when the gain is beyond noise, and then only in the searched values
+    if not record["gain"]["apply"]:
+        assert after == before
+    else:
+        pairs = zip(after.splitlines(), before.splitlines(), strict=True)  # values change in place
+        changed = {a.split(":")[0].strip() for a, b in pairs if a != b}
+        assert changed
+        assert changed <= set(record["chosen"]["params"])
