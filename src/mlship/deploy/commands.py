@@ -29,6 +29,8 @@ from mlship.deploy.state import VERSION, Entry, EnvironmentState, StateError
 LABEL_SHA = "org.opencontainers.image.revision"
 LABEL_VERSION = "org.opencontainers.image.version"
 LABEL_DATA = "io.mlship.data-sha256"
+#: What buildah says when an image its layer cache was reading is removed meanwhile (a transient race).
+STORAGE_RACE = "layer not known"
 
 
 class DeployError(RuntimeError):
@@ -134,6 +136,11 @@ class Deployer:
         if backend == "buildah":
             command += ["--opt", "layers"]  # reuse cached layers, as podman does by default
         result = subprocess.run(command, cwd=self.repo, capture_output=True, text=True, check=False)
+        if result.returncode != 0 and STORAGE_RACE in result.stderr:
+            # An image the layer cache was reading was removed meanwhile (`podman rmi` elsewhere on the
+            # machine): the build changed nothing yet, and a second look at the cache sees a settled store.
+            _say(f"image: the layer cache changed during the build ({STORAGE_RACE}); building again")
+            result = subprocess.run(command, cwd=self.repo, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise DeployError(f"bentoml containerize failed:\n{result.stderr[-3000:]}")
         if backend != "docker":
