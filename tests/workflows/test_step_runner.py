@@ -176,6 +176,15 @@ def test_the_monitor_jobs_open_the_issue_dispatch_retraining_then_close_it(
         assert opened["state"] == "closed"
 
 
+def _bare_origin(clone: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A bare repository as the clone's ``origin``, holding its HEAD as ``main``; and main's tip."""
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    subprocess.run(["git", "remote", "set-url", "origin", str(origin)], cwd=clone, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], cwd=clone, check=True)
+    return origin, _git_out(origin, "rev-parse", "main")
+
+
 def _git_out(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
 
@@ -186,11 +195,7 @@ def test_the_retrain_job_refreshes_and_proposes_a_branch_never_main(clone: Path,
     would not fit this test's time. Everything else runs for real: refresh-data, the commit, the push to a
     bare `origin`, the pull request on the fake GitHub server."""
     retrain = policy.load(ROOT / ".github" / "workflows" / "retrain.yml")
-    origin = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
-    subprocess.run(["git", "remote", "set-url", "origin", str(origin)], cwd=clone, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], cwd=clone, check=True)
-    main_tip = _git_out(origin, "rev-parse", "main")
+    origin, main_tip = _bare_origin(clone, tmp_path)
     stand_in = {"make run": """printf '{"retrained": true}\\n' > metrics.json"""}
     with fake.serve(token=LOOP_TOKEN, git=origin) as github:
         env = {"GITHUB_REPOSITORY": github.state.repository, "GITHUB_API_URL": github.url}
@@ -226,11 +231,7 @@ def test_the_tune_job_proposes_the_applied_choice_on_mlship_tune_never_main(
     else runs for real: `mlship tune --apply` on the clone's params.yaml, the commit, the push to a bare
     `origin`, the pull request on the fake GitHub server; then the job again from main, as a re-run."""
     tune = policy.load(ROOT / ".github" / "workflows" / "tune.yml")
-    origin = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
-    subprocess.run(["git", "remote", "set-url", "origin", str(origin)], cwd=clone, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], cwd=clone, check=True)
-    main_tip = _git_out(origin, "rev-parse", "main")
+    origin, main_tip = _bare_origin(clone, tmp_path)
     # given a search whose choice beats the current parameters beyond noise
     name = "learning_rate" if params.model.estimator == "hist_gradient_boosting" else "C"
     doc = recorded(params, {name: 0.0421}, current=[0.90, 0.91, 0.92], best=[0.93, 0.94, 0.95])

@@ -12,9 +12,10 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mlship.github import pulls
     from mlship.github.client import Settings
 
 ACTIONS = {
@@ -83,19 +84,7 @@ def _act(args: argparse.Namespace) -> str:
             + (f"Reason: {args.reason}\n\n" if args.reason else "")
             + (f"Run: {run_url}\n" if run_url else "")
         )
-        with GitHub(settings) as api:
-            proposal = pulls.propose(
-                args.repo,
-                api,
-                branch=args.branch,
-                base=args.base,
-                title="Retrain the model on refreshed data",
-                body=body,
-                remote=args.remote,
-                token=settings.token,
-                server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
-            )
-        return proposal.render(args.branch)
+        return _propose(args, settings, "Retrain the model on refreshed data", body).render(args.branch)
     markdown = getattr(args, "markdown", Path("reports/monitor.md"))
     verdict = issues.load_verdict(args.report, markdown, args.env)
     with GitHub(settings) as api:
@@ -116,7 +105,6 @@ def _tune_pr(args: argparse.Namespace, settings: Settings, run_url: str | None) 
     """The tuning pull request: only when ``mlship tune --apply`` changed ``params.yaml``; its body is the
     search's record (``reports/tune.md``), replaced on every push."""
     from mlship.github import pulls
-    from mlship.github.client import GitHub
     from mlship.github.issues import ReportError
 
     pulls.check_branch(args.repo, args.branch, args.base)
@@ -134,21 +122,32 @@ def _tune_pr(args: argparse.Namespace, settings: Settings, run_url: str | None) 
         + record
         + (f"\nRun: {run_url}\n" if run_url else "")
     )
+    proposal = _propose(
+        args, settings, "Tune the model's hyper-parameters", body, role="tune", update_body=True
+    )
+    return proposal.render(args.branch, "tune-pr")
+
+
+def _propose(
+    args: argparse.Namespace, settings: Settings, title: str, body: str, **options: Any
+) -> pulls.Proposal:
+    """Push ``args.branch`` and open (or find, or update) its one pull request against ``args.base``."""
+    from mlship.github import pulls
+    from mlship.github.client import GitHub
+
     with GitHub(settings) as api:
-        proposal = pulls.propose(
+        return pulls.propose(
             args.repo,
             api,
             branch=args.branch,
             base=args.base,
-            title="Tune the model's hyper-parameters",
+            title=title,
             body=body,
             remote=args.remote,
             token=settings.token,
             server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
-            role="tune",
-            update_body=True,
+            **options,
         )
-    return proposal.render(args.branch, "tune-pr")
 
 
 def run(args: argparse.Namespace) -> int:
