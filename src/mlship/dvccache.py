@@ -63,20 +63,10 @@ def cache_path(cache: Path, md5: str) -> Path:
 
 def at_commit(commit: str, path: Path, repo: Path) -> Lookup:
     """The DVC output ``path`` as recorded in ``dvc.lock`` at ``commit``, read from the local cache."""
-    lock = gitrefs.show(commit, "dvc.lock", repo)
-    if lock is None:
-        return Lookup(None, f"no dvc.lock at {commit[:8]}")
-    md5 = output_md5(lock, path)
-    if md5 is None:
-        return Lookup(None, f"dvc.lock at {commit[:8]} records no `{path.as_posix()}`")
-    found = cache_path(cache_dir(repo), md5)
-    try:
-        data = found.read_bytes()
-    except OSError:
-        return Lookup(None, f"`{path.as_posix()}` (md5 {md5[:12]}) is not in the DVC cache")
-    if hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
-        return Lookup(None, f"the DVC cache's copy of `{path.as_posix()}` (md5 {md5[:12]}) is corrupt")
-    return Lookup(data.decode("utf-8"), f"`{path.as_posix()}` md5 {md5[:12]} from the DVC cache")
+    found, _, note = file_at_commit(commit, path, repo)
+    if found is None:
+        return Lookup(None, note)
+    return Lookup(found.read_text(encoding="utf-8"), note)
 
 
 def file_at_commit(commit: str, path: Path, repo: Path) -> tuple[Path | None, str | None, str]:
@@ -92,7 +82,7 @@ def file_at_commit(commit: str, path: Path, repo: Path) -> tuple[Path | None, st
     try:
         data = found.read_bytes()
     except OSError:
-        return None, md5, f"`{path.as_posix()}` (md5 {md5[:12]}) of {commit[:8]} is not in the DVC cache"
+        return None, md5, f"`{path.as_posix()}` (md5 {md5[:12]}) is not in the DVC cache"
     if hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
         return None, md5, f"the DVC cache's copy of `{path.as_posix()}` (md5 {md5[:12]}) is corrupt"
     return found, md5, f"`{path.as_posix()}` md5 {md5[:12]} from the DVC cache"

@@ -278,7 +278,7 @@ def measure(
 def latency(model: Any, schema: Schema, records: Sequence[Record], rounds: int) -> tuple[float, float]:
     """One model's one-record latency p50 and p99 (ms), timed as ``measure`` times it: ``model`` is a fitted
     pipeline (or a path to one), compiled as the service compiles it; every round times every record."""
-    loaded = load(model if not isinstance(model, str) else Path(model), schema)
+    loaded = load(model, schema)
     calls = [loaded.call([record]) for record in records]
     for call in calls[:10]:
         call()
